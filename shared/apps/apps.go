@@ -158,7 +158,8 @@ func GetOwned(ctx context.Context, q db.Querier, s *seal.Sealer, vendorID, id st
 func stateProblem(a Application, doing string, allowed string) *fn.Problem {
 	p := fn.Errorf(http.StatusConflict, fn.CodeInvalidState,
 		fmt.Sprintf("The application is %s; it can be %s only when %s.", a.Status, doing, allowed))
-	p.Extra = map[string]any{"status": a.Status}
+	// Not "status": that member of a problem is the HTTP status code (RFC 9457).
+	p.Extra = map[string]any{"application_status": a.Status}
 	return p
 }
 

@@ -79,12 +79,16 @@ func Wrap(h http.Handler, o Options) http.Handler {
 				}
 			}
 			// The path only: query strings may carry tickets, and bodies are never logged.
+			status := rec.status
+			if status == 0 { // nothing written: net/http answers 200
+				status = http.StatusOK
+			}
 			level := slog.LevelInfo
-			if rec.status >= 500 {
+			if status >= 500 {
 				level = slog.LevelError
 			}
 			log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
+				"status", status, "duration_ms", time.Since(start).Milliseconds())
 		}()
 		h.ServeHTTP(rec, r)
 	})

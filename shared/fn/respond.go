@@ -80,8 +80,12 @@ func decodeProblem(err error) *Problem {
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return Errorf(http.StatusBadRequest, CodeMalformed, "The body is not well-formed JSON.")
 	case errors.As(err, &typ):
-		p := Errorf(http.StatusBadRequest, CodeMalformed, fmt.Sprintf("Field %q must be a %s.", typ.Field, jsonType(typ.Type.Kind().String())))
-		p.Params = []InvalidParam{{Name: typ.Field, Reason: "must be a " + jsonType(typ.Type.Kind().String())}}
+		if typ.Field == "" { // the body itself, e.g. an array where an object belongs
+			return Errorf(http.StatusBadRequest, CodeMalformed, "The body must be a JSON object.")
+		}
+		want := jsonType(typ.Type.Kind().String())
+		p := Errorf(http.StatusBadRequest, CodeMalformed, fmt.Sprintf("Field %q must be %s.", typ.Field, want))
+		p.Params = []InvalidParam{{Name: typ.Field, Reason: "must be " + want}}
 		return p
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
@@ -93,18 +97,19 @@ func decodeProblem(err error) *Problem {
 	}
 }
 
+// jsonType names the JSON type a Go kind decodes from, with its article.
 func jsonType(kind string) string {
 	switch kind {
 	case "string":
-		return "string"
+		return "a string"
 	case "bool":
-		return "boolean"
+		return "a boolean"
 	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
-		return "number"
+		return "a number"
 	case "slice", "array":
-		return "array"
+		return "an array"
 	default:
-		return "object"
+		return "an object"
 	}
 }
 

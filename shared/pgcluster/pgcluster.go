@@ -232,3 +232,15 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Dump returns a plain-SQL dump of a database (schema and data), for tests that check what
+// is stored at rest.
+func (c *Cluster) Dump(database string) ([]byte, error) {
+	cmd := exec.Command(filepath.Join(c.bin, "pg_dump"), "--no-owner", c.URL(database))
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("pg_dump: %w", err)
+	}
+	return out, nil
+}

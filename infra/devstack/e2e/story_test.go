@@ -1,0 +1,177 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+// TestStory is the project's spine: everything a vendor, an administrator and (later) a
+// citizen do, through the gateway, against the real binaries. It grows with each capability.
+func TestStory(t *testing.T) {
+	api := &client{t: t, base: platform.GatewayURL}
+	var secrets []string // every secret seen, to look for at rest and in logs afterwards
+
+	// The seeded administrator signs in and must change the initial password first.
+	if platform.AdminPassword == "" {
+		t.Fatal("the stack did not seed an administrator")
+	}
+	r := api.must(201, "POST", "/api/v1/sessions", map[string]any{"login": platform.AdminLogin, "password": platform.AdminPassword})
+	admin := api.as(str(r.Body, "token"))
+	if r.Body["must_change_password"] != true {
+		t.Fatalf("a seeded admin must change its password: %s", r.Raw)
+	}
+	admin.problem(403, "password-change-required", "GET", "/api/v1/admin/applications", nil)
+	adminPassword := "admin-new-password-1"
+	admin.must(204, "POST", "/api/v1/me/password", map[string]any{"current_password": platform.AdminPassword, "new_password": adminPassword})
+	secrets = append(secrets, platform.AdminPassword, adminPassword, admin.token)
+
+	// The administrator issues a vendor account (no self sign-up).
+	r = admin.must(201, "POST", "/api/v1/admin/vendors", map[string]any{
+		"company_name": "晋城市智慧城市科技有限公司", "contact_name": "刘川福", "contact_mobile": "18629579886", "login": "zhcs"})
+	vendorID, initial := str(r.Body, "id"), str(r.Body, "initial_password")
+	if vendorID == "" || len(initial) < 10 {
+		t.Fatalf("vendor account: %s", r.Raw)
+	}
+	secrets = append(secrets, initial)
+
+	// The vendor signs in, changes the initial password, and declares an application.
+	r = api.must(201, "POST", "/api/v1/sessions", map[string]any{"login": "zhcs", "password": initial})
+	vendor := api.as(str(r.Body, "token"))
+	vendor.problem(403, "password-change-required", "GET", "/api/v1/apps", nil)
+	vendorPassword := "vendor-new-password-1"
+	vendor.must(204, "POST", "/api/v1/me/password", map[string]any{"current_password": initial, "new_password": vendorPassword})
+	secrets = append(secrets, vendorPassword, vendor.token)
+
+	declaration := map[string]any{
+		"name": "晋城市12345市长热线—导通平台", "contact_name": "刘川福", "contact_mobile": "18629579886",
+		"needs_user_info": true, "user_info_level": "identity",
+		"description": "市长热线工单导通：市民在晋来办提交诉求，系统转派至承办单位并回访。",
+	}
+	r = vendor.must(201, "POST", "/api/v1/apps", declaration)
+	appID := str(r.Body, "id")
+	if r.Body["status"] != "draft" {
+		t.Fatalf("a new application is a draft: %s", r.Raw)
+	}
+	// Bad input changes nothing.
+	vendor.problem(400, "unknown-field", "POST", "/api/v1/apps", map[string]any{"name": "x", "colour": "red"})
+	vendor.problem(422, "validation-failed", "PUT", "/api/v1/apps/"+appID, map[string]any{"name": "", "needs_user_info": false})
+	vendor.must(200, "POST", "/api/v1/apps/"+appID+"/submit", nil)
+
+	// The administrator sees it in the queue and rejects it with a reason.
+	r = admin.must(200, "GET", "/api/v1/admin/applications", nil)
+	if !containsID(r.Body, appID) {
+		t.Fatalf("the queue lacks the submitted application: %s", r.Raw)
+	}
+	admin.problem(422, "validation-failed", "POST", "/api/v1/admin/applications/"+appID+"/reject", map[string]any{"reason": ""})
+	reason := "请补充应用用途说明，并确认是否需要身份证号。"
+	r = admin.must(200, "POST", "/api/v1/admin/applications/"+appID+"/reject", map[string]any{"reason": reason})
+	if r.Body["status"] != "rejected" {
+		t.Fatalf("reject: %s", r.Raw)
+	}
+	// A decided application cannot be decided again.
+	admin.problem(409, "invalid-state", "POST", "/api/v1/admin/applications/"+appID+"/approve", nil)
+
+	// The vendor sees the reason, edits, and resubmits; it is back in the queue.
+	r = vendor.must(200, "GET", "/api/v1/apps/"+appID, nil)
+	if r.Body["status"] != "rejected" || r.Body["reject_reason"] != reason {
+		t.Fatalf("the vendor must see the rejection and its reason: %s", r.Raw)
+	}
+	vendor.problem(409, "invalid-state", "GET", "/api/v1/apps/"+appID+"/credentials", nil)
+	declaration["description"] = "市长热线工单导通：市民在晋来办提交诉求，系统转派至承办单位办理并回访；需要身份证号用于实名受理。"
+	vendor.must(200, "PUT", "/api/v1/apps/"+appID, declaration)
+	vendor.must(200, "POST", "/api/v1/apps/"+appID+"/submit", nil)
+	r = admin.must(200, "GET", "/api/v1/admin/applications", nil)
+	if !containsID(r.Body, appID) {
+		t.Fatalf("a resubmitted application goes back into the queue: %s", r.Raw)
+	}
+
+	// Another vendor can neither see nor touch it.
+	r = admin.must(201, "POST", "/api/v1/admin/vendors", map[string]any{
+		"company_name": "另一家公司", "contact_name": "王五", "contact_mobile": "13900139000", "login": "other", "initial_password": "other-initial-1"})
+	r = api.must(201, "POST", "/api/v1/sessions", map[string]any{"login": "other", "password": "other-initial-1"})
+	other := api.as(str(r.Body, "token"))
+	other.must(204, "POST", "/api/v1/me/password", map[string]any{"current_password": "other-initial-1", "new_password": "other-new-password-1"})
+	other.problem(404, "not-found", "GET", "/api/v1/apps/"+appID, nil)
+	other.problem(404, "not-found", "PUT", "/api/v1/apps/"+appID, declaration)
+	other.problem(403, "forbidden", "POST", "/api/v1/admin/applications/"+appID+"/approve", nil)
+	if r = other.must(200, "GET", "/api/v1/apps", nil); r.Body["total"] != float64(0) {
+		t.Fatalf("another vendor's list must be empty: %s", r.Raw)
+	}
+
+	// The administrator approves; the vendor sees appCode and appSecret.
+	r = admin.must(200, "POST", "/api/v1/admin/applications/"+appID+"/approve", nil)
+	appCode := str(r.Body, "app_code")
+	if !regexp.MustCompile(`^[0-9a-f]{30}$`).MatchString(appCode) {
+		t.Fatalf("appCode: %s", r.Raw)
+	}
+	vendor.problem(409, "invalid-state", "PUT", "/api/v1/apps/"+appID, declaration)
+	r = vendor.must(200, "GET", "/api/v1/apps/"+appID+"/credentials", nil)
+	creds := r.Body["secrets"].([]any)
+	if str(r.Body, "app_code") != appCode || len(creds) != 1 {
+		t.Fatalf("credentials: %s", r.Raw)
+	}
+	firstSecret := str(creds[0].(map[string]any), "secret")
+	if !regexp.MustCompile(`^test_[0-9a-f]{32}$`).MatchString(firstSecret) {
+		t.Fatalf("the secret issued at approval is a test secret: %q", firstSecret)
+	}
+
+	// The vendor rotates the secret; both work during the overlap.
+	r = vendor.must(201, "POST", "/api/v1/apps/"+appID+"/secrets", map[string]any{"environment": "test", "overlap_hours": 24})
+	newSecret := str(r.Body["new"].(map[string]any), "secret")
+	if newSecret == firstSecret || len(r.Body["secrets"].([]any)) != 2 {
+		t.Fatalf("rotation: %s", r.Raw)
+	}
+	secrets = append(secrets, firstSecret, newSecret)
+
+	// A disabled vendor's session stops working at once.
+	admin.must(200, "POST", "/api/v1/admin/vendors/"+vendorID+"/disable", map[string]any{"reason": "合同到期"})
+	vendor.problem(401, "unauthenticated", "GET", "/api/v1/apps", nil)
+	api.problem(403, "account-disabled", "POST", "/api/v1/sessions", map[string]any{"login": "zhcs", "password": vendorPassword})
+	admin.must(200, "POST", "/api/v1/admin/vendors/"+vendorID+"/enable", nil)
+	api.must(201, "POST", "/api/v1/sessions", map[string]any{"login": "zhcs", "password": vendorPassword})
+
+	// Nothing secret is stored or logged in the clear.
+	dump, err := platform.Cluster.Dump("postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := readLogs(t)
+	for _, s := range append(secrets, "18629579886", "13900139000") {
+		if bytes.Contains(dump, []byte(s)) {
+			t.Errorf("the database dump holds %q in the clear", s)
+		}
+		if bytes.Contains(logs, []byte(s)) {
+			t.Errorf("the logs hold %q", s)
+		}
+	}
+}
+
+func readLogs(t *testing.T) []byte {
+	t.Helper()
+	var all []byte
+	files, _ := filepath.Glob(filepath.Join(platform.LogDir, "*.log"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	if len(all) == 0 {
+		t.Fatal("no function logs captured")
+	}
+	return all
+}
+
+func containsID(page map[string]any, id string) bool {
+	items, _ := page["items"].([]any)
+	for _, it := range items {
+		if m, ok := it.(map[string]any); ok && m["id"] == id {
+			return true
+		}
+	}
+	return false
+}

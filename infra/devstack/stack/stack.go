@@ -1,0 +1,349 @@
+// Package stack runs the whole platform on one machine: PostgreSQL (a throwaway cluster
+// under the data folder, or DATABASE_URL), the migrate job, every function built from the
+// workspace and run as its own process on its own port, and the gateway in front of them.
+// `make dev` and the end-to-end tests both start the platform through it.
+package stack
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jinlaiban/openplatform/infra/devstack/gateway"
+	"github.com/jinlaiban/openplatform/shared/auth"
+	"github.com/jinlaiban/openplatform/shared/pgcluster"
+	"github.com/jinlaiban/openplatform/shared/seal"
+)
+
+// oneShot functions are jobs run to completion, not servers.
+var oneShot = map[string]bool{"migrate": true}
+
+// Options shape a stack.
+type Options struct {
+	Root         string            // the repository (holds go.work)
+	DataDir      string            // everything the stack keeps: database, secrets, logs, binaries
+	GatewayAddr  string            // e.g. "127.0.0.1:8080"; port 0 picks a free one
+	FunctionPort int               // first function port; 0 picks free ports
+	DatabaseURL  string            // use this database instead of a throwaway cluster
+	Durable      bool              // fsync the throwaway cluster (keep it for make dev)
+	AdminLogin   string            // the seeded administrator (default "admin")
+	Env          map[string]string // extra environment for every function
+	Log          io.Writer         // the stack's own messages
+}
+
+// Stack is a running platform.
+type Stack struct {
+	opts          Options
+	Cluster       *pgcluster.Cluster // nil when DatabaseURL was given
+	DatabaseURL   string
+	GatewayURL    string
+	Functions     map[string]*Function
+	AdminLogin    string
+	AdminPassword string // set only when the administrator was created by this start
+	LogDir        string
+	gateway       *http.Server
+}
+
+// Function is one running function process.
+type Function struct {
+	Name    string
+	URL     string
+	Binary  string
+	LogFile string
+	cmd     *exec.Cmd
+	done    chan struct{}
+	env     []string
+}
+
+// Start brings the platform up; Stop takes it down. On error everything started is stopped.
+func Start(ctx context.Context, o Options) (s *Stack, err error) {
+	if o.AdminLogin == "" {
+		o.AdminLogin = "admin"
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	s = &Stack{opts: o, Functions: map[string]*Function{}, AdminLogin: o.AdminLogin, LogDir: filepath.Join(o.DataDir, "logs")}
+	defer func() {
+		if err != nil {
+			s.Stop()
+			s = nil
+		}
+	}()
+	for _, d := range []string{s.LogDir, s.binDir(), s.secretDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.startDatabase(ctx); err != nil {
+		return s, fmt.Errorf("database: %w", err)
+	}
+	names, err := functionNames(o.Root)
+	if err != nil {
+		return s, err
+	}
+	s.say("building %d functions…", len(names))
+	if err := s.build(ctx, names); err != nil {
+		return s, err
+	}
+	keyFile, err := s.sealKey()
+	if err != nil {
+		return s, err
+	}
+	common := []string{"DATABASE_URL=" + s.DatabaseURL, "SEAL_KEY_FILE=" + keyFile, "TRUSTED_PROXY_HOPS=1", "LOG_LEVEL=info"}
+	for k, v := range o.Env {
+		common = append(common, k+"="+v)
+	}
+	sort.Strings(common[4:])
+	if err := s.migrate(ctx, common); err != nil {
+		return s, err
+	}
+	port := o.FunctionPort
+	for _, name := range names {
+		if oneShot[name] {
+			continue
+		}
+		p := port
+		if p == 0 {
+			if p, err = pgcluster.FreePort(); err != nil {
+				return s, err
+			}
+		} else {
+			port++
+		}
+		f := &Function{Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", p), Binary: filepath.Join(s.binDir(), name),
+			LogFile: filepath.Join(s.LogDir, name+".log"), env: append([]string{fmt.Sprintf("PORT=%d", p)}, common...)}
+		if err := f.start(); err != nil {
+			return s, err
+		}
+		s.Functions[name] = f
+	}
+	for _, f := range s.Functions {
+		if err := waitReady(ctx, f); err != nil {
+			return s, err
+		}
+	}
+	if err := s.startGateway(); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func (s *Stack) say(format string, args ...any) { fmt.Fprintf(s.opts.Log, format+"\n", args...) }
+func (s *Stack) binDir() string                 { return filepath.Join(s.opts.DataDir, "bin") }
+func (s *Stack) secretDir() string              { return filepath.Join(s.opts.DataDir, "secrets") }
+
+func (s *Stack) startDatabase(ctx context.Context) error {
+	if s.opts.DatabaseURL != "" {
+		s.DatabaseURL = s.opts.DatabaseURL
+		return nil
+	}
+	c, err := pgcluster.New(pgcluster.Options{Dir: filepath.Join(s.opts.DataDir, "pg"), Durable: s.opts.Durable})
+	if err != nil {
+		return err
+	}
+	if err := c.Start(ctx); err != nil {
+		return err
+	}
+	s.Cluster = c
+	s.DatabaseURL = c.URL("postgres")
+	return nil
+}
+
+// functionNames lists the function modules under functions/.
+func functionNames(root string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(root, "functions"))
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(root, "functions", e.Name(), "go.mod")); err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+func (s *Stack) build(ctx context.Context, names []string) error {
+	args := []string{"build", "-o", s.binDir() + string(os.PathSeparator)}
+	for _, n := range names {
+		args = append(args, "./functions/"+n)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = s.opts.Root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// sealKey returns the file holding the stack's encryption key, made on first start and kept
+// with the data (the data is unreadable without it).
+func (s *Stack) sealKey() (string, error) {
+	path := filepath.Join(s.secretDir(), "seal-key")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(path, []byte(seal.NewKey()+"\n"), 0o600); err != nil {
+			return "", err
+		}
+	}
+	return path, nil
+}
+
+// migrate runs the migrate job, which also seeds the administrator when there is none.
+func (s *Stack) migrate(ctx context.Context, env []string) error {
+	password := auth.NewPassword()
+	pwFile := filepath.Join(s.secretDir(), "bootstrap-admin-password")
+	if err := os.WriteFile(pwFile, []byte(password), 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(pwFile)
+	cmd := exec.CommandContext(ctx, filepath.Join(s.binDir(), "migrate"))
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cmd.Env, "BOOTSTRAP_ADMIN_LOGIN="+s.AdminLogin, "BOOTSTRAP_ADMIN_PASSWORD_FILE="+pwFile)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("migrate: %v\n%s", err, out)
+	}
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "migrate: created administrator") {
+			s.AdminPassword = password
+		}
+	}
+	return nil
+}
+
+func (f *Function) start() error {
+	logFile, err := os.OpenFile(f.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	f.cmd = exec.Command(f.Binary)
+	f.cmd.Env = append(os.Environ(), f.env...)
+	f.cmd.Stdout, f.cmd.Stderr = logFile, logFile
+	f.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches the stack, which stops functions in order
+	if err := f.cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("%s: %w", f.Name, err)
+	}
+	f.done = make(chan struct{})
+	go func() {
+		_ = f.cmd.Wait()
+		logFile.Close()
+		close(f.done)
+	}()
+	return nil
+}
+
+// Exited reports whether the function's process has ended.
+func (f *Function) Exited() bool {
+	select {
+	case <-f.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (f *Function) stop() {
+	if f.cmd == nil || f.cmd.Process == nil {
+		return
+	}
+	_ = f.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-f.done:
+	case <-time.After(15 * time.Second):
+		_ = f.cmd.Process.Kill()
+		<-f.done
+	}
+}
+
+func waitReady(ctx context.Context, f *Function) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(f.URL + "/_/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if f.Exited() || time.Now().After(deadline) {
+			tail, _ := os.ReadFile(f.LogFile)
+			return fmt.Errorf("%s did not become ready; its log ends:\n%s", f.Name, lastLines(string(tail), 15))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Stack) startGateway() error {
+	table, err := gateway.LoadTable(filepath.Join(s.opts.Root, "infra", "gateway", "routes.yaml"))
+	if err != nil {
+		return err
+	}
+	upstream := map[string]*url.URL{}
+	for _, name := range table.Functions() {
+		f, ok := s.Functions[name]
+		if !ok {
+			return fmt.Errorf("route table names function %q, which does not exist under functions/", name)
+		}
+		upstream[name], _ = url.Parse(f.URL)
+	}
+	addr := s.opts.GatewayAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(s.opts.Log, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s.gateway = &http.Server{Handler: gateway.New(table, upstream, log), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.gateway.Serve(ln) }()
+	s.GatewayURL = "http://" + ln.Addr().String()
+	return nil
+}
+
+// Stop stops the gateway, the functions (draining them), then the database.
+func (s *Stack) Stop() {
+	if s.gateway != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.gateway.Shutdown(ctx)
+		cancel()
+	}
+	for _, f := range s.Functions {
+		f.stop()
+	}
+	if s.Cluster != nil {
+		if err := s.Cluster.Stop(); err != nil {
+			s.say("stopping PostgreSQL: %v", err)
+		}
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
