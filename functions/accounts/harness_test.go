@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -77,9 +78,10 @@ func newHarness(t *testing.T) *harness {
 
 // clientFrom returns a client whose connections come from another loopback address, so the
 // server sees a different RemoteAddr.
-func (h *harness) clientFrom(ip string) *http.Client {
+func (h *harness) clientFrom(t *testing.T, ip string) *http.Client {
 	tr := h.client.Transport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}).DialContext
+	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
 }
 
@@ -133,6 +135,15 @@ type reply struct {
 // to encode as JSON; a body is labelled application/json unless an option says otherwise.
 func (h *harness) do(t *testing.T, method, path string, body any, opts ...option) reply {
 	t.Helper()
+	r, err := h.try(method, path, body, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// try is do for goroutines other than the test's: it returns the error instead.
+func (h *harness) try(method, path string, body any, opts ...option) (reply, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -143,13 +154,13 @@ func (h *harness) do(t *testing.T, method, path string, body any, opts ...option
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
-			t.Fatal(err)
+			return reply{}, err
 		}
 		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(context.Background(), method, h.srv.URL+path, rd)
 	if err != nil {
-		t.Fatal(err)
+		return reply{}, err
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -160,14 +171,14 @@ func (h *harness) do(t *testing.T, method, path string, body any, opts ...option
 	}
 	resp, err := out.client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return reply{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, path, err)
+		return reply{}, fmt.Errorf("%s %s: reading body: %w", method, path, err)
 	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: raw, cookie: resp.Cookies()}
+	return reply{status: resp.StatusCode, header: resp.Header, body: raw, cookie: resp.Cookies()}, nil
 }
 
 // want fails the test unless the status is the expected one.
@@ -391,6 +402,9 @@ func (h *harness) elapse(t *testing.T, keys ...string) {
 	t.Helper()
 	h.exec(t, `UPDATE login_throttle SET blocked_until = now() - interval '1 second' WHERE key = ANY($1) AND blocked_until IS NOT NULL`, keys)
 }
+
+// loginKey is the throttle key the server uses for a login name.
+func (h *harness) loginKey(login string) string { return (&server{sealer: h.sealer}).loginKey(login) }
 
 // throttleRow is a key's state: failures counted, and seconds until it may try again (0 when
 // not blocked).

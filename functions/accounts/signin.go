@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"time"
@@ -47,8 +48,8 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	keys := []string{"login:" + strings.ToLower(req.Login), "addr:" + fn.ClientIP(r, s.hops)}
-	if wait, err := s.throttle.blocked(ctx, s.pool, keys); err != nil {
+	keys := []string{s.loginKey(req.Login), "addr:" + fn.ClientIP(r, s.hops)}
+	if wait, err := s.throttle.reserve(ctx, s.pool, keys); err != nil {
 		return err
 	} else if wait > 0 {
 		p := fn.Errorf(http.StatusTooManyRequests, "sign-in-locked",
@@ -61,28 +62,27 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !auth.CheckPassword(req.Password, cred.PasswordHash) || !found {
-		if err := s.throttle.fail(ctx, s.pool, keys); err != nil {
-			return err
-		}
-		return errBadCredentials
+		return errBadCredentials // counted as a failure by reserve
 	}
 	if cred.Status != accounts.Active {
+		if err := s.throttle.release(ctx, s.pool, keys); err != nil {
+			return err
+		}
 		return fn.Errorf(http.StatusForbidden, "account-disabled", "This account is disabled; contact a platform administrator.")
 	}
 	var resp signInResponse
+	var ns auth.NewSession
 	err = db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := s.throttle.clear(ctx, tx, keys[0]); err != nil {
+		if err := s.throttle.succeeded(ctx, tx, keys); err != nil {
 			return err
 		}
-		ns, err := s.sessions.Create(ctx, tx, cred.ID)
-		if err != nil {
+		if ns, err = s.sessions.Create(ctx, tx, cred.ID); err != nil {
 			return err
 		}
 		acct, err := accounts.Get(ctx, tx, s.sealer, cred.ID)
 		if err != nil {
 			return err
 		}
-		s.sessions.SetCookies(w, ns)
 		resp = signInResponse{Token: ns.Token, CSRFToken: ns.CSRFToken, ExpiresAt: ns.ExpiresAt,
 			MustChangePassword: acct.MustChangePassword, Account: acct}
 		return nil
@@ -90,7 +90,14 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.sessions.SetCookies(w, ns) // only once the session is committed
 	return fn.JSON(w, http.StatusCreated, resp)
+}
+
+// loginKey is a login name's throttle key: a keyed hash of it, not the name itself, since
+// people sometimes type their password into the login box and it must not be stored.
+func (s *server) loginKey(login string) string {
+	return "login:" + base64.RawURLEncoding.EncodeToString(s.sealer.Index("login-throttle", strings.ToLower(login)))
 }
 
 func (s *server) signOut(w http.ResponseWriter, r *http.Request, p auth.Principal) error {

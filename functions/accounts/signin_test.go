@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,7 +125,7 @@ func TestSignInSlowsDownThenLocksAfterRepeatedFailures(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	vendor := testenv.SignIn(t, h.pool, h.sealer, "vendor", "acme")
-	const key = "login:acme"
+	key := h.loginKey("acme")
 	fail := func(t *testing.T) {
 		t.Helper()
 		h.do(t, "POST", "/api/v1/sessions", credentials("acme", "wrong-password")).wantProblem(t, http.StatusUnauthorized, "invalid-credentials")
@@ -174,7 +175,7 @@ func TestSignInSlowsDownThenLocksAfterRepeatedFailures(t *testing.T) {
 		{"correct password", "acme", vendor.Password, nil},
 		{"login in other case", "ACME", vendor.Password, nil},
 		{"spoofed X-Forwarded-For", "acme", vendor.Password, []option{withHeader("X-Forwarded-For", "203.0.113.7")}},
-		{"from another address", "acme", vendor.Password, []option{via(h.clientFrom("127.0.0.2"))}},
+		{"from another address", "acme", vendor.Password, []option{via(h.clientFrom(t, "127.0.0.2"))}},
 		{"wrong password", "acme", "wrong-password", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) { locked(t, tc.login, tc.password, full-60, full, tc.opts...) })
@@ -210,8 +211,8 @@ func TestSignInLimitsFailuresPerClientAddress(t *testing.T) {
 		h.do(t, "POST", "/api/v1/sessions", credentials(fmt.Sprintf("guess%02d", i), "wrong-password")).
 			wantProblem(t, http.StatusUnauthorized, "invalid-credentials")
 	}
-	if n, _, _ := h.throttleRow(t, "login:guess00"); n != 1 {
-		t.Errorf("login:guess00 has %d failures, want 1", n)
+	if n, _, _ := h.throttleRow(t, h.loginKey("guess00")); n != 1 {
+		t.Errorf("guess00 has %d failures, want 1", n)
 	}
 	if n, wait, _ := h.throttleRow(t, addr); n != limit || wait < lockFor.Seconds()-60 {
 		t.Fatalf("%s: %d failures, %.0fs wait; want %d and locked for %v", addr, n, wait, limit, lockFor)
@@ -235,10 +236,35 @@ func TestSignInLimitsFailuresPerClientAddress(t *testing.T) {
 		})
 	}
 	// Another address is not affected.
-	h.signIn(t, "acme", vendor.Password, via(h.clientFrom("127.0.0.2")))
+	h.signIn(t, "acme", vendor.Password, via(h.clientFrom(t, "127.0.0.2")))
 	// Once the lock runs out, the address may sign in again.
 	h.elapse(t, addr)
 	h.signIn(t, "acme", vendor.Password)
+}
+
+func TestSuccessfulSignInsDoNotCountAgainstTheAddress(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	vendor := testenv.SignIn(t, h.pool, h.sealer, "vendor", "acme")
+	for range 2 {
+		h.do(t, "POST", "/api/v1/sessions", credentials("nobody", "wrong-password")).wantProblem(t, http.StatusUnauthorized, "invalid-credentials")
+	}
+	// A busy office behind one address signs in more often than the address may fail.
+	for range 4*lockAfter + 1 {
+		h.signIn(t, "acme", vendor.Password)
+	}
+	if n, wait, _ := h.throttleRow(t, "addr:127.0.0.1"); n != 2 || wait != 0 {
+		t.Errorf("addr:127.0.0.1: %d failures, %.1fs wait; want the 2 real failures and no wait", n, wait)
+	}
+	// So does a right password for a disabled account: it is no failure.
+	h.exec(t, `UPDATE accounts SET status = 'disabled' WHERE id = $1`, vendor.ID)
+	h.do(t, "POST", "/api/v1/sessions", credentials("acme", vendor.Password)).wantProblem(t, http.StatusForbidden, "account-disabled")
+	if n, _, _ := h.throttleRow(t, h.loginKey("acme")); n != 0 {
+		t.Errorf("acme: %d failures after a right password for a disabled account, want 0", n)
+	}
+	if n, _, _ := h.throttleRow(t, "addr:127.0.0.1"); n != 2 {
+		t.Errorf("addr:127.0.0.1: %d failures, want 2", n)
+	}
 }
 
 func TestSignOutEndsOnlyTheCurrentSession(t *testing.T) {
@@ -265,4 +291,63 @@ func TestSignOutEndsOnlyTheCurrentSession(t *testing.T) {
 
 	// The account's other session goes on.
 	h.me(t, bearer(vendor.Token)).want(t, http.StatusOK)
+}
+
+func TestSignInLockHoldsAgainstBurstsOfParallelGuesses(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		burst int
+		login func(i int) string
+		key   func(*harness) string
+		limit int
+	}{
+		{"one login", 24, func(int) string { return "acme" }, func(h *harness) string { return h.loginKey("acme") }, lockAfter},
+		{"many logins from one address", 4*lockAfter + 12, func(i int) string { return fmt.Sprintf("guess%02d", i) },
+			func(*harness) string { return "addr:127.0.0.1" }, 4 * lockAfter},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			testenv.SignIn(t, h.pool, h.sealer, "vendor", "acme")
+
+			// Guesses sent at once must not all be checked before the first failure
+			// counts: sequentially, a few failures already make the next attempt wait.
+			type answer struct {
+				status int
+				err    error
+			}
+			answers := make(chan answer, tc.burst)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range tc.burst {
+				wg.Go(func() {
+					<-start
+					r, err := h.try("POST", "/api/v1/sessions", credentials(tc.login(i), fmt.Sprintf("guess-%02d-password", i)))
+					answers <- answer{r.status, err}
+				})
+			}
+			close(start)
+			wg.Wait()
+			close(answers)
+			counts := map[int]int{}
+			for a := range answers {
+				if a.err != nil {
+					t.Fatal(a.err)
+				}
+				counts[a.status]++
+			}
+			if counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests] != tc.burst {
+				t.Fatalf("answers %v: want only 401 and 429", counts)
+			}
+			// Time passes during the burst, so allow for the short waits having run out,
+			// but never more guesses than the lock allows.
+			if checked := counts[http.StatusUnauthorized]; checked > tc.limit {
+				t.Errorf("%d of %d parallel guesses had their password checked; the lock allows %d", checked, tc.burst, tc.limit)
+			}
+			if n, _, _ := h.throttleRow(t, tc.key(h)); n != counts[http.StatusUnauthorized] {
+				t.Errorf("%s: %d failures counted for %d wrong passwords checked", tc.name, n, counts[http.StatusUnauthorized])
+			}
+		})
+	}
 }

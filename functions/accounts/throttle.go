@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"math"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jinlaiban/openplatform/shared/db"
 )
@@ -38,21 +42,69 @@ func (t throttle) blocked(ctx context.Context, q db.Querier, keys []string) (tim
 	return time.Until(*until), nil
 }
 
-// fail counts a failure against every key and sets their wait.
-func (t throttle) fail(ctx context.Context, q db.Querier, keys []string) error {
+var errBlocked = errors.New("sign-in blocked")
+
+// reserve counts an attempt as a failure against every key before its password is checked,
+// and sets their wait, so that guesses sent in parallel cannot all be checked before the
+// first failure counts. When a key is blocked it counts nothing and returns how long the
+// caller must wait. An attempt that turns out right is taken back with succeeded or release.
+func (t throttle) reserve(ctx context.Context, pool *pgxpool.Pool, keys []string) (time.Duration, error) {
+	err := db.Tx(ctx, pool, func(tx pgx.Tx) error {
+		for _, key := range keys { // always in the same order (login, then address): no deadlocks
+			var failures int
+			err := tx.QueryRow(ctx, `
+				INSERT INTO login_throttle AS t (key, failures, window_start) VALUES ($1, 1, now())
+				ON CONFLICT (key) DO UPDATE SET
+					failures = CASE WHEN t.window_start < now() - $2::interval THEN 1 ELSE t.failures + 1 END,
+					window_start = CASE WHEN t.window_start < now() - $2::interval THEN now() ELSE t.window_start END
+				WHERE t.blocked_until IS NULL OR t.blocked_until <= now()
+				RETURNING failures`, key, t.lockFor).Scan(&failures)
+			if errors.Is(err, pgx.ErrNoRows) { // the row exists and is blocked
+				return errBlocked
+			}
+			if err != nil {
+				return err
+			}
+			if wait := t.wait(failures, t.limitFor(key)); wait > 0 {
+				if _, err := tx.Exec(ctx, `UPDATE login_throttle SET blocked_until = now() + $2::interval WHERE key = $1`, key, wait); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if !errors.Is(err, errBlocked) {
+		return 0, err
+	}
+	wait, err := t.blocked(ctx, pool, keys)
+	if err == nil && wait < time.Second { // the wait ran out meanwhile
+		wait = time.Second
+	}
+	return wait, err
+}
+
+// succeeded takes back a reserved attempt whose password was right: the login's failures
+// are forgotten, and the address's reserved failure is not counted.
+func (t throttle) succeeded(ctx context.Context, q db.Querier, keys []string) error {
+	if err := t.clear(ctx, q, keys[0]); err != nil {
+		return err
+	}
+	return t.release(ctx, q, keys[1:])
+}
+
+// release takes back a reserved attempt that was not a wrong password.
+func (t throttle) release(ctx context.Context, q db.Querier, keys []string) error {
 	for _, key := range keys {
 		var failures int
-		err := q.QueryRow(ctx, `
-			INSERT INTO login_throttle AS t (key, failures, window_start) VALUES ($1, 1, now())
-			ON CONFLICT (key) DO UPDATE SET
-				failures = CASE WHEN t.window_start < now() - $2::interval THEN 1 ELSE t.failures + 1 END,
-				window_start = CASE WHEN t.window_start < now() - $2::interval THEN now() ELSE t.window_start END
-			RETURNING failures`, key, t.lockFor).Scan(&failures)
+		err := q.QueryRow(ctx, `UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0 RETURNING failures`, key).Scan(&failures)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
-		if wait := t.wait(failures, t.limitFor(key)); wait > 0 {
-			if _, err := q.Exec(ctx, `UPDATE login_throttle SET blocked_until = now() + $2::interval WHERE key = $1`, key, wait); err != nil {
+		if t.wait(failures, t.limitFor(key)) == 0 {
+			if _, err := q.Exec(ctx, `UPDATE login_throttle SET blocked_until = NULL WHERE key = $1`, key); err != nil {
 				return err
 			}
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -172,7 +171,7 @@ func (s *server) resetVendorPassword(w http.ResponseWriter, r *http.Request, p a
 		if err := auth.RevokeAll(ctx, tx, a.ID, nil); err != nil {
 			return err
 		}
-		if err := s.throttle.clear(ctx, tx, "login:"+strings.ToLower(a.Login)); err != nil {
+		if err := s.throttle.clear(ctx, tx, s.loginKey(a.Login)); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: p.AccountID, ActorRole: p.Role, Action: "vendor.password-reset",

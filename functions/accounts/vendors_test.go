@@ -289,34 +289,36 @@ func TestVendorOperationsOnMissingOrNonVendorAccountsAnswerNotFound(t *testing.T
 	h := newHarness(t)
 	h.createVendor(t, newVendorForm("acme"))
 	ids := map[string]string{
-		"unknown UUID":       "3f2b6c1e-9a4d-4e8b-a1f0-5c7d2e9b8a61",
-		"nil UUID":           "00000000-0000-0000-0000-000000000000",
-		"an admin's ID":      h.admin.ID,
-		"not a UUID":         "acme",
-		"a number":           "1",
+		"unknown UUID":        "3f2b6c1e-9a4d-4e8b-a1f0-5c7d2e9b8a61",
+		"nil UUID":            "00000000-0000-0000-0000-000000000000",
+		"an admin's ID":       h.admin.ID,
+		"not a UUID":          "acme",
+		"a number":            "1",
 		"UUID without dashes": "3f2b6c1e9a4d4e8ba1f05c7d2e9b8a61",
-		"UUID in braces":     "%7B3f2b6c1e-9a4d-4e8b-a1f0-5c7d2e9b8a61%7D",
-		"SQL":                "1%27%20OR%20%271%27%3D%271",
-		"UUID with SQL tail": "3f2b6c1e-9a4d-4e8b-a1f0-5c7d2e9b8a61%27--",
+		"UUID in braces":      "%7B3f2b6c1e-9a4d-4e8b-a1f0-5c7d2e9b8a61%7D",
+		"SQL":                 "1%27%20OR%20%271%27%3D%271",
+		"UUID with SQL tail":  "3f2b6c1e-9a4d-4e8b-a1f0-5c7d2e9b8a61%27--",
 	}
-	for name, id := range ids {
-		for _, op := range []struct {
-			method, suffix string
-			body           any
-		}{
-			{"GET", "", nil},
-			{"POST", "/disable", map[string]string{"reason": "unpaid invoices"}},
-			{"POST", "/enable", nil},
-			{"POST", "/password-reset", nil},
-		} {
-			t.Run(name+" "+op.method+op.suffix, func(t *testing.T) {
-				t.Parallel()
-				before := h.dump(t)
-				h.do(t, op.method, "/api/v1/admin/vendors/"+id+op.suffix, op.body, bearer(h.admin.Token)).wantProblem(t, http.StatusNotFound, "not-found")
-				h.unchanged(t, before)
-			})
+	t.Run("each", func(t *testing.T) {
+		for name, id := range ids {
+			for _, op := range []struct {
+				method, suffix string
+				body           any
+			}{
+				{"GET", "", nil},
+				{"POST", "/disable", map[string]string{"reason": "unpaid invoices"}},
+				{"POST", "/enable", nil},
+				{"POST", "/password-reset", nil},
+			} {
+				t.Run(name+" "+op.method+op.suffix, func(t *testing.T) {
+					t.Parallel()
+					before := h.dump(t)
+					h.do(t, op.method, "/api/v1/admin/vendors/"+id+op.suffix, op.body, bearer(h.admin.Token)).wantProblem(t, http.StatusNotFound, "not-found")
+					h.unchanged(t, before)
+				})
+			}
 		}
-	}
+	})
 	// The admin is untouched: still active and signed in.
 	h.me(t, bearer(h.admin.Token)).want(t, http.StatusOK)
 }
@@ -378,9 +380,13 @@ func TestDisablingVendorEndsItsSessionsAtOnce(t *testing.T) {
 	h.me(t, bearer(bystander.Token)).want(t, http.StatusOK)
 
 	// Enabling lets it sign in again, but does not bring old sessions back.
+	got = account{}
 	h.do(t, "POST", "/api/v1/admin/vendors/"+vendor.ID+"/enable", nil, bearer(h.admin.Token)).want(t, http.StatusOK).decode(t, &got)
 	if got.Status != "active" || got.DisabledReason != "" {
 		t.Errorf("after enable: %+v", got)
+	}
+	if !scalar[bool](t, h, `SELECT disabled_reason IS NULL FROM accounts WHERE id = $1`, vendor.ID) {
+		t.Error("enabling kept the disabled reason")
 	}
 	h.me(t, bearer(vendor.Token)).wantProblem(t, http.StatusUnauthorized, "unauthenticated")
 	s := h.signIn(t, "acme", vendor.Password)
@@ -430,7 +436,7 @@ func TestPasswordResetLiftsTheSignInLock(t *testing.T) {
 	h := newHarness(t)
 	vendor := testenv.SignIn(t, h.pool, h.sealer, "vendor", "acme")
 	for range lockAfter {
-		h.elapse(t, "login:acme")
+		h.elapse(t, h.loginKey("acme"))
 		h.do(t, "POST", "/api/v1/sessions", credentials("acme", "wrong-password")).wantProblem(t, http.StatusUnauthorized, "invalid-credentials")
 	}
 	h.do(t, "POST", "/api/v1/sessions", credentials("acme", vendor.Password)).wantProblem(t, http.StatusTooManyRequests, "sign-in-locked")

@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jinlaiban/openplatform/shared/config"
 	"github.com/jinlaiban/openplatform/shared/fn"
+	"github.com/jinlaiban/openplatform/shared/seal"
 )
 
 // These tests set PORT and friends with t.Setenv, so they cannot run in parallel.
@@ -293,8 +295,16 @@ func TestRunReturnsTheSetupError(t *testing.T) {
 	}
 }
 
+// noMountedSecrets points the OpenFaaS secret mount at an empty directory.
+func noMountedSecrets(t *testing.T) {
+	old := config.SecretsDir
+	config.SecretsDir = t.TempDir()
+	t.Cleanup(func() { config.SecretsDir = old })
+}
+
 func TestRuntimeDBNeedsADatabaseURL(t *testing.T) {
 	keepDefaultLogger(t)
+	noMountedSecrets(t)
 	t.Setenv("PORT", strconv.Itoa(freePort(t)))
 	t.Setenv("DATABASE_URL", "")
 	t.Setenv("DATABASE_URL_FILE", "")
@@ -304,5 +314,62 @@ func TestRuntimeDBNeedsADatabaseURL(t *testing.T) {
 	}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
 		t.Fatalf("Run = %v, want an error naming DATABASE_URL", err)
+	}
+}
+
+func TestRuntimeDBMakesReadinessDependOnTheDatabase(t *testing.T) {
+	keepDefaultLogger(t)
+	noMountedSecrets(t)
+	port := freePort(t)
+	t.Setenv("PORT", strconv.Itoa(port))
+	t.Setenv("DATABASE_URL", fmt.Sprintf("postgres://citizen:pw@127.0.0.1:%d/openplatform?sslmode=disable", freePort(t)))
+	t.Setenv("DB_CONNECT_TIMEOUT", "1s")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- fn.Run(ctx, "citizen-reports", func(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
+			if _, err := rt.DB(); err != nil { // lazy: opening does not connect
+				return nil, err
+			}
+			return fn.NewRouter(), nil
+		}, io.Discard)
+	}()
+	client := &http.Client{Timeout: 10 * time.Second}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHealthy(t, client, base, done)
+	res, err := client.Get(base + "/_/ready")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readProblem(t, res, http.StatusServiceUnavailable, fn.CodeUnavailable)
+	res.Body.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+}
+
+func TestRuntimeSealerReadsSEALKEY(t *testing.T) {
+	keepDefaultLogger(t)
+	noMountedSecrets(t)
+	t.Setenv("PORT", "abc") // Sealer is tried outside Run: only its own settings matter
+	rt := &fn.Runtime{}
+	t.Setenv("SEAL_KEY", "")
+	if _, err := rt.Sealer(); err == nil || !strings.Contains(err.Error(), "SEAL_KEY") {
+		t.Fatalf("Sealer without a key = %v, want an error naming SEAL_KEY", err)
+	}
+	t.Setenv("SEAL_KEY", seal.NewKey())
+	s, err := rt.Sealer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.OpenString("test", s.SealString("test", "hello")); err != nil || got != "hello" {
+		t.Fatalf("round trip = %q, %v", got, err)
 	}
 }

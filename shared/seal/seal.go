@@ -23,6 +23,9 @@ import (
 type Config struct {
 	Key     string `envconfig:"SEAL_KEY" secret:"seal-key,required"`
 	OldKeys string `envconfig:"SEAL_OLD_KEYS" secret:"seal-old-keys"`
+	// IndexKey keys the blind indexes. It defaults to SEAL_KEY; when SEAL_KEY is rotated,
+	// set it to the key the indexes were made with, or every lookup by index misses.
+	IndexKey string `envconfig:"SEAL_INDEX_KEY" secret:"seal-index-key"`
 }
 
 // Sealer seals and opens values. It is safe for concurrent use.
@@ -59,7 +62,14 @@ func New(cfg Config) (*Sealer, error) {
 		}
 		s.byID[k.id] = k
 	}
-	raw, _ := base64.StdEncoding.DecodeString(cfg.Key)
+	indexSource := cfg.Key
+	if cfg.IndexKey != "" {
+		if _, err := parseKEK("SEAL_INDEX_KEY", cfg.IndexKey); err != nil {
+			return nil, err
+		}
+		indexSource = cfg.IndexKey
+	}
+	raw, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(indexSource)) // as parseKEK read it
 	s.indexKy, err = hkdf.Key(sha256.New, raw, nil, "jinlaiban blind index v1", 32)
 	if err != nil {
 		return nil, err

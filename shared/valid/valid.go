@@ -4,6 +4,7 @@ package valid
 
 import (
 	"fmt"
+	neturl "net/url"
 	"regexp"
 	"strings"
 	"unicode"
@@ -80,4 +81,30 @@ func MaskMobile(s string) string {
 		return "***"
 	}
 	return s[:3] + "****" + s[7:]
+}
+
+// URL checks an address a citizen's browser is sent to: https, a host, no credentials, no
+// fragment, at most 2048 characters. allowLocalHTTP also admits http://localhost and
+// http://127.0.0.1 (the development stack only).
+func URL(s string, allowLocalHTTP bool) string {
+	if s == "" {
+		return "is required"
+	}
+	if len(s) > 2048 {
+		return "must be at most 2048 characters"
+	}
+	u, err := neturl.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || u.Opaque != "":
+		return "must be an absolute URL such as https://example.com/path"
+	case u.User != nil:
+		return "must not contain a user name or password"
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		return "must not contain a fragment (#…)"
+	case u.Scheme == "https":
+		return ""
+	case u.Scheme == "http" && allowLocalHTTP && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1"):
+		return ""
+	}
+	return "must use https"
 }
