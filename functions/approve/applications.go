@@ -11,6 +11,7 @@ import (
 	"github.com/jinlaiban/openplatform/shared/db"
 	"github.com/jinlaiban/openplatform/shared/events"
 	"github.com/jinlaiban/openplatform/shared/fn"
+	"github.com/jinlaiban/openplatform/shared/reviews"
 	"github.com/jinlaiban/openplatform/shared/valid"
 )
 
@@ -39,7 +40,7 @@ func (s *server) listApplications(w http.ResponseWriter, r *http.Request, p auth
 
 type applicationDetail struct {
 	apps.Application
-	Decisions []apps.Decision `json:"decisions"`
+	Decisions []reviews.Decision `json:"decisions"`
 }
 
 func (s *server) getApplication(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -51,7 +52,7 @@ func (s *server) getApplication(w http.ResponseWriter, r *http.Request, p auth.P
 	if err != nil {
 		return err
 	}
-	ds, err := apps.Decisions(r.Context(), s.pool, id)
+	ds, err := reviews.History(r.Context(), s.pool, "application", id)
 	if err != nil {
 		return err
 	}

@@ -1,18 +1,36 @@
-// Command approve is the administrators' review desk: the queue of applications waiting for
-// review, and the decisions on them.
+// Command approve is the administrators' review desk: the queues of applications and
+// services waiting for review and the decisions on them, the test-citizen whitelist, and the
+// platform's service tags.
 package main
 
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/fn"
+	"github.com/jinlaiban/openplatform/shared/objstore"
 )
+
+type config struct {
+	// AllowHTTPLocalhost admits http://localhost production addresses: the development
+	// stack only, never in a real deployment.
+	AllowHTTPLocalhost bool          `envconfig:"ALLOW_HTTP_LOCALHOST" default:"false"`
+	DownloadTTL        time.Duration `envconfig:"DOWNLOAD_URL_TTL" default:"5m"`
+}
 
 func main() { fn.Main("approve", setup) }
 
 func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
+	var cfg config
+	var sc objstore.Config
+	if err := rt.Load(&cfg); err != nil {
+		return nil, err
+	}
+	if err := rt.Load(&sc); err != nil {
+		return nil, err
+	}
 	pool, err := rt.DB()
 	if err != nil {
 		return nil, err
@@ -21,5 +39,5 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newServer(pool, sealer, &auth.Sessions{Pool: pool}), nil
+	return newServer(deps{pool: pool, sealer: sealer, store: objstore.New(sc), sessions: &auth.Sessions{Pool: pool}, cfg: cfg}), nil
 }

@@ -7,20 +7,45 @@ import (
 
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/fn"
+	"github.com/jinlaiban/openplatform/shared/objstore"
 	"github.com/jinlaiban/openplatform/shared/seal"
 )
+
+type deps struct {
+	pool     *pgxpool.Pool
+	sealer   *seal.Sealer
+	store    *objstore.Store
+	sessions *auth.Sessions
+	cfg      config
+}
 
 type server struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
+	store  *objstore.Store
+	cfg    config
 }
 
-func newServer(pool *pgxpool.Pool, sealer *seal.Sealer, sessions *auth.Sessions) http.Handler {
-	s := &server{pool: pool, sealer: sealer}
+func newServer(d deps) http.Handler {
+	s := &server{pool: d.pool, sealer: d.sealer, store: d.store, cfg: d.cfg}
+	admin := d.sessions.Admin
 	r := fn.NewRouter()
-	r.Handle("GET /api/v1/admin/applications", sessions.Admin(s.listApplications))
-	r.Handle("GET /api/v1/admin/applications/{id}", sessions.Admin(s.getApplication))
-	r.Handle("POST /api/v1/admin/applications/{id}/approve", sessions.Admin(s.approveApplication))
-	r.Handle("POST /api/v1/admin/applications/{id}/reject", sessions.Admin(s.rejectApplication))
+	r.Handle("GET /api/v1/admin/applications", admin(s.listApplications))
+	r.Handle("GET /api/v1/admin/applications/{id}", admin(s.getApplication))
+	r.Handle("POST /api/v1/admin/applications/{id}/approve", admin(s.approveApplication))
+	r.Handle("POST /api/v1/admin/applications/{id}/reject", admin(s.rejectApplication))
+	r.Handle("GET /api/v1/admin/applications/{id}/test-citizens", admin(s.testCitizens))
+	r.Handle("POST /api/v1/admin/applications/{id}/test-citizens", admin(s.addTestCitizen))
+	r.Handle("DELETE /api/v1/admin/applications/{id}/test-citizens/{citizen}", admin(s.removeTestCitizen))
+
+	r.Handle("GET /api/v1/admin/services", admin(s.listServices))
+	r.Handle("GET /api/v1/admin/services/{id}", admin(s.getService))
+	for name := range serviceDecisions {
+		r.Handle("POST /api/v1/admin/services/{id}/"+name, admin(s.decideService(name)))
+	}
+
+	r.Handle("GET /api/v1/admin/tags", admin(s.listTags))
+	r.Handle("POST /api/v1/admin/tags", admin(s.createTag))
+	r.Handle("DELETE /api/v1/admin/tags/{slug}", admin(s.deleteTag))
 	return r
 }

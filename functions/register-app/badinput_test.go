@@ -33,6 +33,7 @@ var badDeclarations = []struct {
 	{"malformed JSON", "", `{"name": "Parking",`, 400, "malformed-body", nil},
 	{"not JSON at all", "", `name=Parking`, 400, "malformed-body", nil},
 	{"empty body", "", ``, 400, "malformed-body", nil},
+	{"an array, not an object", "", `[]`, 400, "malformed-body", nil},
 	{"two objects", "", mustJSON(declaration()) + `{}`, 400, "malformed-body", nil},
 	{"trailing garbage", "", mustJSON(declaration()) + `]`, 400, "malformed-body", nil},
 	{"needs_user_info as text", "", mustJSON(with(declaration(), "needs_user_info", "yes")), 400, "malformed-body", []string{"needs_user_info"}},
@@ -146,6 +147,7 @@ func TestDeclarationAcceptsFieldsAtTheirLimits(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			a := h.declare(vendor, tc.d)
 			got := h.stored(a.ID)
 			if got.Name != tc.d["name"] || got.ContactName != tc.d["contact_name"] || got.Description != tc.d["description"] || got.ContactMobile != tc.d["contact_mobile"] {
@@ -216,10 +218,12 @@ func TestApplicationPathsRefuseNonUUIDsAndWrongMethods(t *testing.T) {
 				method, body = http.MethodPost, map[string]any{"environment": "test"}
 			}
 			t.Run(method+" "+id+suffix, func(t *testing.T) {
+				t.Parallel()
 				wantProblem(t, h.request(method, "/api/v1/apps/"+id+suffix, vendor.Token, "", body), http.StatusNotFound, "not-found")
 			})
 		}
 		t.Run("PUT "+id, func(t *testing.T) {
+			t.Parallel()
 			wantProblem(t, h.put("/api/v1/apps/"+id, vendor.Token, declaration()), http.StatusNotFound, "not-found")
 		})
 	}

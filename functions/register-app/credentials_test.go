@@ -53,8 +53,7 @@ func TestCredentialsAreIssuedOnlyOnApproval(t *testing.T) {
 		t.Helper()
 		snap := h.snapshot()
 		r := h.get(credsPath, vendor.Token)
-		wantProblem(t, r, http.StatusConflict, "invalid-state")
-		if !strings.Contains(string(r.Body), status) {
+		if p := wantProblem(t, r, http.StatusConflict, "invalid-state"); !strings.Contains(p.Detail, status) {
 			t.Errorf("the conflict should name the status %q: %s", status, r)
 		}
 		wantProblem(t, h.post(rotatePath, vendor.Token, rotate), http.StatusConflict, "invalid-state")

@@ -135,6 +135,7 @@ func TestVendorListsOwnApplicationsByStatusAndPage(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run("query "+tc.query, func(t *testing.T) {
+			t.Parallel()
 			r := h.get("/api/v1/apps"+tc.query, vendor.Token)
 			p := wantJSON[page](t, r, http.StatusOK)
 			if !slices.Equal(names(p), tc.wantNames) || p.Total != tc.wantTotal || p.Page != tc.wantPage || p.PageSize != tc.wantSize {
@@ -172,6 +173,7 @@ func TestVendorListsOwnApplicationsByStatusAndPage(t *testing.T) {
 		{"?page_size=101", "page_size"},
 	} {
 		t.Run("bad "+bad.query, func(t *testing.T) {
+			t.Parallel()
 			p := wantProblem(t, h.get("/api/v1/apps"+bad.query, vendor.Token), http.StatusUnprocessableEntity, "validation-failed")
 			if got := p.paramNames(); !slices.Equal(got, []string{bad.param}) {
 				t.Errorf("invalid_params = %v, want [%s]", got, bad.param)

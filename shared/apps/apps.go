@@ -181,7 +181,7 @@ func Update(ctx context.Context, q db.Querier, s *seal.Sealer, vendorID, id stri
 
 // Submit puts a draft or rejected application of vendorID into the review queue.
 func Submit(ctx context.Context, q db.Querier, s *seal.Sealer, vendorID, id string) (Application, error) {
-	tag, err := q.Exec(ctx, `UPDATE applications SET status = 'pending', submitted_at = now(),
+	tag, err := q.Exec(ctx, `UPDATE applications SET status = 'pending', submitted_at = now(), reject_reason = NULL,
 		declared_at = coalesce(declared_at, now()), updated_at = now()
 		WHERE id = $1 AND vendor_id = $2 AND status IN ('draft', 'rejected')`, id, vendorID)
 	if err != nil {

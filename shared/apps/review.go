@@ -4,21 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"time"
 
 	"github.com/jinlaiban/openplatform/shared/db"
+	"github.com/jinlaiban/openplatform/shared/reviews"
 	"github.com/jinlaiban/openplatform/shared/seal"
 )
-
-// Decision is one review decision.
-type Decision struct {
-	ID        string    `json:"id"`
-	Decision  string    `json:"decision"`
-	Reason    string    `json:"reason,omitempty"`
-	AdminID   string    `json:"admin_id"`
-	AdminName string    `json:"admin_login"`
-	CreatedAt time.Time `json:"created_at"`
-}
 
 // Approve decides a pending application: it gets its appCode and its first (test) appSecret.
 // Of two admins approving at once one wins; the other gets a conflict naming the status.
@@ -40,7 +30,7 @@ func Approve(ctx context.Context, tx db.Querier, s *seal.Sealer, id, adminID str
 	if err != nil {
 		return a, "", err
 	}
-	return a, secret.Secret, recordDecision(ctx, tx, id, "approved", "", adminID)
+	return a, secret.Secret, reviews.Record(ctx, tx, "application", id, "approved", "", adminID)
 }
 
 // Reject decides a pending application with a reason the vendor sees; the vendor may edit
@@ -58,37 +48,7 @@ func Reject(ctx context.Context, tx db.Querier, s *seal.Sealer, id, adminID, rea
 	if tag.RowsAffected() == 0 {
 		return a, stateProblem(a, "rejected", "it is pending review")
 	}
-	return a, recordDecision(ctx, tx, id, "rejected", reason, adminID)
-}
-
-func recordDecision(ctx context.Context, tx db.Querier, id, decision, reason, adminID string) error {
-	var r any
-	if reason != "" {
-		r = reason
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO review_decisions (subject_type, subject_id, decision, reason, admin_id)
-		VALUES ('application', $1, $2, $3, $4)`, id, decision, r, adminID)
-	return err
-}
-
-// Decisions lists an application's review history, oldest first.
-func Decisions(ctx context.Context, q db.Querier, id string) ([]Decision, error) {
-	rows, err := q.Query(ctx, `SELECT d.id, d.decision, coalesce(d.reason, ''), d.admin_id, a.login, d.created_at
-		FROM review_decisions d JOIN accounts a ON a.id = d.admin_id
-		WHERE d.subject_type = 'application' AND d.subject_id = $1 ORDER BY d.created_at, d.id`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Decision{}
-	for rows.Next() {
-		var d Decision
-		if err := rows.Scan(&d.ID, &d.Decision, &d.Reason, &d.AdminID, &d.AdminName, &d.CreatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return a, reviews.Record(ctx, tx, "application", id, "rejected", reason, adminID)
 }
 
 // NewAppCode returns a public application identifier: 120 random bits as 30 hex digits,

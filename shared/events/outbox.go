@@ -12,6 +12,11 @@ import (
 const (
 	ApplicationApproved = "cn.jinlaiban.openplatform.application.approved.v1"
 	ApplicationRejected = "cn.jinlaiban.openplatform.application.rejected.v1"
+	ListingApproved     = "cn.jinlaiban.openplatform.service.listing.approved.v1"
+	ListingRejected     = "cn.jinlaiban.openplatform.service.listing.rejected.v1"
+	ServiceLive         = "cn.jinlaiban.openplatform.service.live.v1"
+	LiveRejected        = "cn.jinlaiban.openplatform.service.live.rejected.v1"
+	ServiceOffline      = "cn.jinlaiban.openplatform.service.offline.v1"
 )
 
 // Source names the function that emitted an event, as a CloudEvents source.

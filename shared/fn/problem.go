@@ -94,7 +94,9 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 		body["invalid_params"] = p.Params
 	}
 	for k, v := range p.Extra {
-		body[k] = v
+		if _, standard := body[k]; !standard && k != "invalid_params" && k != "request_id" {
+			body[k] = v
+		}
 	}
 	if id := RequestID(r.Context()); id != "" {
 		body["request_id"] = id

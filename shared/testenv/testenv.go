@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,6 +23,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jinlaiban/openplatform/shared/migrations"
+	"github.com/jinlaiban/openplatform/shared/objstore"
+	"github.com/jinlaiban/openplatform/shared/objstore/locals3"
 	"github.com/jinlaiban/openplatform/shared/pgcluster"
 	"github.com/jinlaiban/openplatform/shared/seal"
 )
@@ -176,4 +179,16 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Store returns a bucket on an in-process S3-compatible server, for this test alone.
+func Store(tb testing.TB) *objstore.Store {
+	tb.Helper()
+	srv := httptest.NewServer(locals3.Memory())
+	tb.Cleanup(srv.Close)
+	s := objstore.New(objstore.Config{Endpoint: srv.URL, Bucket: "test-" + randomHex(4), AccessKeyID: "test", SecretKey: "test"})
+	if err := s.EnsureBucket(context.Background()); err != nil {
+		tb.Fatalf("testenv: bucket: %v", err)
+	}
+	return s
 }
