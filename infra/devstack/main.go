@@ -37,19 +37,25 @@ func run(ctx context.Context, root, data, addr string, port int) error {
 	root, _ = filepath.Abs(root)
 	data, _ = filepath.Abs(data)
 	s, err := stack.Start(ctx, stack.Options{Root: root, DataDir: data, GatewayAddr: addr, FunctionPort: port,
-		DatabaseURL: os.Getenv("DATABASE_URL"), Durable: true, Log: os.Stdout})
+		DatabaseURL: os.Getenv("DATABASE_URL"), S3Endpoint: os.Getenv("S3_ENDPOINT"), Durable: true, Log: os.Stdout})
 	if err != nil {
 		return err
 	}
 	defer s.Stop()
 	fmt.Println()
 	fmt.Println("  晋来办 open platform is running")
-	fmt.Printf("  gateway     %s   (every public API path)\n", s.GatewayURL)
+	fmt.Printf("  %-14s%s   (every public API path)\n", "gateway", s.GatewayURL)
 	for _, name := range sortedNames(s) {
 		fmt.Printf("  %-14s%s\n", name, s.Functions[name].URL)
 	}
-	fmt.Printf("  database    %s\n", s.DatabaseURL)
-	fmt.Printf("  logs        %s\n", s.LogDir)
+	fmt.Printf("  %-14s%s\n", "database", s.DatabaseURL)
+	fmt.Printf("  %-14s%s (bucket %s)\n", "object store", s.S3.Endpoint, s.S3.Bucket)
+	fmt.Printf("  %-14s%s\n", "logs", s.LogDir)
+	fmt.Print("  test citizens ")
+	for _, c := range stack.TestCitizens {
+		fmt.Printf("%s (%s)  ", c.Mobile, c.Level)
+	}
+	fmt.Println()
 	if s.AdminPassword != "" {
 		fmt.Println()
 		fmt.Println("  Administrator created — this password is shown only now:")

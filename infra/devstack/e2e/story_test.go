@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -125,6 +126,93 @@ func TestStory(t *testing.T) {
 		t.Fatalf("rotation: %s", r.Raw)
 	}
 	secrets = append(secrets, firstSecret, newSecret)
+
+	// The vendor lists a service under the approved application (seed §4): the platform
+	// suggests the module_callback_code from the name's pinyin initials.
+	r = vendor.must(200, "GET", "/api/v1/services/callback-code?name=%E5%85%AC%E7%A7%AF%E9%87%91%E6%8F%90%E5%8F%96", nil)
+	if r.Body["module_callback_code"] != "GJJTQ" {
+		t.Fatalf("pinyin suggestion: %s", r.Raw)
+	}
+	service := map[string]any{
+		"application_id": appID, "name": "公积金提取", "channels": []string{"app", "wechat"}, "service_type": "transaction",
+		"test_url": "https://test.gjj.example.cn/extract", "tags": []string{"housing-fund"},
+		"description": "住房公积金提取：市民在线申请提取公积金，上传材料，查看审批进度与到账情况。",
+	}
+	vendor.problem(422, "validation-failed", "POST", "/api/v1/services", merge(service, map[string]any{"test_url": "http://test.gjj.example.cn/"}))
+	other.problem(422, "validation-failed", "POST", "/api/v1/services", service) // not its application
+	r = vendor.must(201, "POST", "/api/v1/services", service)
+	svcID := str(r.Body, "id")
+	if r.Body["status"] != "testing" || r.Body["module_callback_code"] != "GJJTQ" || !strings.HasPrefix(str(r.Body, "module_code"), "MC") {
+		t.Fatalf("new service: %s", r.Raw)
+	}
+
+	// Logo and two empty reports (allowed when applying, flagged "to be completed").
+	upload(t, vendor, svcID, "logo", "image/png", pngBytes)
+	upload(t, vendor, svcID, "functional_report", "application/pdf", nil)
+	upload(t, vendor, svcID, "security_report", "application/pdf", nil)
+	vendor.problem(422, "upload-rejected", "POST", completeAfterPut(t, vendor, svcID, "logo", "image/png", []byte("GIF89a not a png")), nil)
+	other.problem(404, "not-found", "GET", "/api/v1/services/"+svcID+"/files/logo", nil)
+	r = vendor.must(200, "POST", "/api/v1/services/"+svcID+"/apply", nil)
+	if r.Body["status"] != "applied" {
+		t.Fatalf("apply: %s", r.Raw)
+	}
+
+	// The administrator sees the request with machine pre-checks and approves the listing.
+	r = admin.must(200, "GET", "/api/v1/admin/services", nil)
+	if !containsID(r.Body, svcID) {
+		t.Fatalf("the listing queue lacks the service: %s", r.Raw)
+	}
+	r = admin.must(200, "GET", "/api/v1/admin/services/"+svcID, nil)
+	checks := map[string]bool{}
+	for _, c := range r.Body["pre_checks"].([]any) {
+		m := c.(map[string]any)
+		checks[str(m, "code")] = m["ok"] == true
+	}
+	if !checks["reports-attached"] || checks["reports-complete"] || !checks["test-url-https"] || !checks["application-approved"] {
+		t.Fatalf("pre-checks: %v", checks)
+	}
+	logoURL := str(r.Body["files"].(map[string]any)["logo"].(map[string]any), "url")
+	if got := fetch(t, logoURL); !bytes.Equal(got, pngBytes) {
+		t.Fatalf("the reviewer's logo link gives %d bytes", len(got))
+	}
+	admin.must(200, "POST", "/api/v1/admin/services/"+svcID+"/approve-listing", nil)
+
+	// The administrator whitelists a test citizen (seed §5.1) by the mobile number.
+	admin.problem(404, "not-found", "POST", "/api/v1/admin/applications/"+appID+"/test-citizens", map[string]any{"mobile": "13912345678"})
+	admin.must(201, "POST", "/api/v1/admin/applications/"+appID+"/test-citizens", map[string]any{"mobile": "13800000001"})
+	r = admin.must(200, "GET", "/api/v1/admin/applications/"+appID+"/test-citizens", nil)
+	if !strings.Contains(string(r.Raw), "138****0001") {
+		t.Fatalf("whitelist: %s", r.Raw)
+	}
+
+	// Going live needs real reports and a production address.
+	vendor.problem(409, "not-ready-for-live", "POST", "/api/v1/services/"+svcID+"/request-live", nil)
+	upload(t, vendor, svcID, "functional_report", "application/pdf", []byte("%PDF-1.4 functional test report"))
+	upload(t, vendor, svcID, "security_report", "application/pdf", []byte("%PDF-1.4 security test report"))
+	vendor.must(200, "PUT", "/api/v1/services/"+svcID+"/production-url", map[string]any{"production_url": "https://gjj.example.cn/extract"})
+	vendor.must(200, "POST", "/api/v1/services/"+svcID+"/request-live", nil)
+	r = admin.must(200, "POST", "/api/v1/admin/services/"+svcID+"/approve-live", nil)
+	if r.Body["status"] != "live" {
+		t.Fatalf("approve-live: %s", r.Raw)
+	}
+	// Going live issued the application's production secret (no test prefix).
+	r = vendor.must(200, "GET", "/api/v1/apps/"+appID+"/credentials", nil)
+	var production string
+	for _, c := range r.Body["secrets"].([]any) {
+		if m := c.(map[string]any); m["environment"] == "production" {
+			production = str(m, "secret")
+		}
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(production) {
+		t.Fatalf("a production secret comes with the first live service: %s", r.Raw)
+	}
+	secrets = append(secrets, production)
+	admin.must(200, "POST", "/api/v1/admin/services/"+svcID+"/take-offline", map[string]any{"reason": "接口升级维护"})
+	admin.must(200, "POST", "/api/v1/admin/services/"+svcID+"/bring-online", map[string]any{"reason": "维护完成"})
+	r = vendor.must(200, "GET", "/api/v1/services?status=live", nil)
+	if !containsID(r.Body, svcID) {
+		t.Fatalf("the vendor's list shows the service live: %s", r.Raw)
+	}
 
 	// A disabled vendor's session stops working at once.
 	admin.must(200, "POST", "/api/v1/admin/vendors/"+vendorID+"/disable", map[string]any{"reason": "合同到期"})

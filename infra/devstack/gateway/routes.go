@@ -46,8 +46,12 @@ func LoadTable(path string) (Table, error) {
 		}
 		seen[r.Prefix] = true
 	}
-	sort.SliceStable(t.Routes, func(i, j int) bool { return len(t.Routes[i].Prefix) > len(t.Routes[j].Prefix) })
+	sortTable(&t)
 	return t, nil
+}
+
+func sortTable(t *Table) {
+	sort.SliceStable(t.Routes, func(i, j int) bool { return len(t.Routes[i].Prefix) > len(t.Routes[j].Prefix) })
 }
 
 // Match returns the function that serves path, or "".

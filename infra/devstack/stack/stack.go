@@ -24,6 +24,7 @@ import (
 
 	"github.com/jinlaiban/openplatform/infra/devstack/gateway"
 	"github.com/jinlaiban/openplatform/shared/auth"
+	"github.com/jinlaiban/openplatform/shared/objstore"
 	"github.com/jinlaiban/openplatform/shared/pgcluster"
 	"github.com/jinlaiban/openplatform/shared/seal"
 )
@@ -38,6 +39,7 @@ type Options struct {
 	GatewayAddr  string            // e.g. "127.0.0.1:8080"; port 0 picks a free one
 	FunctionPort int               // first function port; 0 picks free ports
 	DatabaseURL  string            // use this database instead of a throwaway cluster
+	S3Endpoint   string            // use this S3-compatible store instead of the in-process one
 	Durable      bool              // fsync the throwaway cluster (keep it for make dev)
 	AdminLogin   string            // the seeded administrator (default "admin")
 	Env          map[string]string // extra environment for every function
@@ -54,7 +56,9 @@ type Stack struct {
 	AdminLogin    string
 	AdminPassword string // set only when the administrator was created by this start
 	LogDir        string
+	S3            objstore.Config // the object store the functions use
 	gateway       *http.Server
+	s3            *http.Server
 }
 
 // Function is one running function process.
@@ -91,6 +95,9 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if err := s.startDatabase(ctx); err != nil {
 		return s, fmt.Errorf("database: %w", err)
 	}
+	if err := s.startObjectStore(ctx); err != nil {
+		return s, fmt.Errorf("object store: %w", err)
+	}
 	names, err := functionNames(o.Root)
 	if err != nil {
 		return s, err
@@ -103,13 +110,18 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if err != nil {
 		return s, err
 	}
-	common := []string{"DATABASE_URL=" + s.DatabaseURL, "SEAL_KEY_FILE=" + keyFile, "TRUSTED_PROXY_HOPS=1", "LOG_LEVEL=info"}
-	for k, v := range o.Env {
-		common = append(common, k+"="+v)
+	// The development stack admits http://localhost service addresses (the sample vendor
+	// service runs there); a real deployment never sets ALLOW_HTTP_LOCALHOST.
+	common := append([]string{"DATABASE_URL=" + s.DatabaseURL, "SEAL_KEY_FILE=" + keyFile, "TRUSTED_PROXY_HOPS=1",
+		"LOG_LEVEL=info", "ALLOW_HTTP_LOCALHOST=true"}, s.s3Env()...)
+	for _, k := range sortedKeys(o.Env) {
+		common = append(common, k+"="+o.Env[k])
 	}
-	sort.Strings(common[4:])
 	if err := s.migrate(ctx, common); err != nil {
 		return s, err
+	}
+	if err := s.seedCitizens(ctx, keyFile); err != nil {
+		return s, fmt.Errorf("seeding citizens: %w", err)
 	}
 	port := o.FunctionPort
 	for _, name := range names {
@@ -333,11 +345,23 @@ func (s *Stack) Stop() {
 	for _, f := range s.Functions {
 		f.stop()
 	}
+	if s.s3 != nil {
+		_ = s.s3.Close()
+	}
 	if s.Cluster != nil {
 		if err := s.Cluster.Stop(); err != nil {
 			s.say("stopping PostgreSQL: %v", err)
 		}
 	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func lastLines(s string, n int) string {
