@@ -50,6 +50,7 @@ func run(ctx context.Context, root, data, addr string, port int) error {
 	}
 	fmt.Printf("  %-14s%s\n", "database", s.DatabaseURL)
 	fmt.Printf("  %-14s%s (bucket %s)\n", "object store", s.S3.Endpoint, s.S3.Bucket)
+	fmt.Printf("  %-14s%s/apps/<appCode>/ (use as a service address)\n", "sample vendor", s.SampleVendor)
 	fmt.Printf("  %-14s%s\n", "logs", s.LogDir)
 	fmt.Print("  test citizens ")
 	for _, c := range stack.TestCitizens {

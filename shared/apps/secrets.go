@@ -86,3 +86,8 @@ func Secrets(ctx context.Context, q db.Querier, s *seal.Sealer, appID string) ([
 	}
 	return out, rows.Err()
 }
+
+// OpenSecret opens a sealed appSecret read by a query of another package.
+func OpenSecret(s *seal.Sealer, sealed []byte) (string, error) {
+	return s.OpenString(secretPurpose, sealed)
+}

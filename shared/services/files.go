@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -192,6 +193,10 @@ func CompleteUpload(ctx context.Context, tx db.Querier, store Inspector, vendorI
 	return Get(ctx, tx, serviceID)
 }
 
+// eventHandler finds an event-handler attribute (onload, onbegin, onfocusin, …) however it is
+// separated from what precedes it: a space, a line break, a tab, a slash or a quote.
+var eventHandler = regexp.MustCompile(`[\s/"']on[a-z]+\s*=`)
+
 // Sniff names a file's format from its first bytes: png, jpeg, svg (or svg-unsafe when it
 // carries scripts), pdf, doc (OLE2), zip (ZIP and DOCX), or "" when unknown.
 func Sniff(b []byte) string {
@@ -209,10 +214,13 @@ func Sniff(b []byte) string {
 	}
 	text := bytes.ToLower(bytes.TrimSpace(bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF"))))
 	if (bytes.HasPrefix(text, []byte("<?xml")) || bytes.HasPrefix(text, []byte("<svg"))) && bytes.Contains(text, []byte("<svg")) {
-		for _, bad := range []string{"<script", "javascript:", "<foreignobject", " onload", " onerror", " onclick", " onmouse", "<iframe"} {
+		for _, bad := range []string{"<script", "javascript:", "<foreignobject", "<iframe", "<!entity", "<!doctype", "&#", "xlink:href=\"data:", "href=\"data:"} {
 			if bytes.Contains(text, []byte(bad)) {
 				return "svg-unsafe"
 			}
+		}
+		if eventHandler.Match(text) {
+			return "svg-unsafe"
 		}
 		return "svg"
 	}

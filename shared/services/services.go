@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -118,6 +119,7 @@ func (d *Declaration) Check(allowLocalHTTP bool) map[string]string {
 		"description", valid.Text(d.Description, 20, 2000),
 		"test_url", valid.URL(d.TestURL, allowLocalHTTP),
 	)
+	d.ApplicationID = strings.ToLower(d.ApplicationID)
 	if d.ApplicationID == "" {
 		m["application_id"] = "is required"
 	}
@@ -211,6 +213,9 @@ func SuggestCallbackCode(name string) string {
 		if b.Len() >= 32 {
 			break
 		}
+	}
+	if b.Len() == 0 {
+		return "SVC" // a name with nothing to take initials from
 	}
 	return b.String()
 }
@@ -340,13 +345,11 @@ func freeCallbackCode(ctx context.Context, q db.Querier, appID, base string) (st
 	if base == "" {
 		base = "SVC"
 	}
-	if len(base) > 28 {
-		base = base[:28]
-	}
 	for i := 1; i < 1000; i++ {
 		code := base
-		if i > 1 {
-			code = fmt.Sprintf("%s%d", base, i)
+		if i > 1 { // cut the (ASCII) suggestion so that the number fits in 32 characters
+			n := strconv.Itoa(i)
+			code = base[:min(len(base), 32-len(n))] + n
 		}
 		var taken bool
 		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM services WHERE application_id = $1 AND module_callback_code = $2)`,
@@ -491,4 +494,48 @@ func Move(ctx context.Context, tx db.Querier, vendorID, id, transition, reason s
 		return s, err
 	}
 	return Get(ctx, tx, id)
+}
+
+// ByModuleCode finds a service by its platform-wide code.
+func ByModuleCode(ctx context.Context, q db.Querier, code string) (Service, error) {
+	s, err := scan(q.QueryRow(ctx, `SELECT `+columns+from+`WHERE s.module_code = $1`, code))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, errNotFound
+	}
+	return s, err
+}
+
+// Entry is a service as a citizen's catalog shows it.
+type Entry struct {
+	ModuleCode  string   `json:"module_code"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	ServiceType string   `json:"service_type"`
+	Channels    []string `json:"channels"`
+	Tags        []string `json:"tags"`
+	Environment string   `json:"environment"` // "production" when live, "test" for a whitelisted citizen's preview
+}
+
+// Catalog lists the services a citizen can open: every live one, and those not yet live of
+// applications that whitelisted the citizen as a tester.
+func Catalog(ctx context.Context, q db.Querier, citizenID string) ([]Entry, error) {
+	rows, err := q.Query(ctx, `SELECT s.module_code, s.name, s.description, s.service_type, s.channels, s.tags,
+			CASE WHEN s.status = 'live' THEN 'production' ELSE 'test' END
+		FROM services s JOIN applications a ON a.id = s.application_id
+		WHERE a.status = 'approved' AND (s.status = 'live' OR (s.status IN ('testing', 'applied', 'approved', 'live_requested')
+			AND EXISTS (SELECT 1 FROM test_citizens t WHERE t.application_id = a.id AND t.citizen_id = $1)))
+		ORDER BY s.status = 'live' DESC, s.name, s.id`, citizenID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		var e Entry
+		if err := rows.Scan(&e.ModuleCode, &e.Name, &e.Description, &e.ServiceType, &e.Channels, &e.Tags, &e.Environment); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

@@ -135,7 +135,7 @@ func TestStory(t *testing.T) {
 	}
 	service := map[string]any{
 		"application_id": appID, "name": "公积金提取", "channels": []string{"app", "wechat"}, "service_type": "transaction",
-		"test_url": "https://test.gjj.example.cn/extract", "tags": []string{"housing-fund"},
+		"test_url": platform.SampleVendor + "/apps/" + appCode + "/", "tags": []string{"housing-fund"},
 		"description": "住房公积金提取：市民在线申请提取公积金，上传材料，查看审批进度与到账情况。",
 	}
 	vendor.problem(422, "validation-failed", "POST", "/api/v1/services", merge(service, map[string]any{"test_url": "http://test.gjj.example.cn/"}))
@@ -168,7 +168,7 @@ func TestStory(t *testing.T) {
 		m := c.(map[string]any)
 		checks[str(m, "code")] = m["ok"] == true
 	}
-	if !checks["reports-attached"] || checks["reports-complete"] || !checks["test-url-https"] || !checks["application-approved"] {
+	if !checks["reports-attached"] || checks["reports-complete"] || checks["test-url-https"] || !checks["application-approved"] { // the sample vendor is plain http on localhost
 		t.Fatalf("pre-checks: %v", checks)
 	}
 	logoURL := str(r.Body["files"].(map[string]any)["logo"].(map[string]any), "url")
@@ -179,17 +179,37 @@ func TestStory(t *testing.T) {
 
 	// The administrator whitelists a test citizen (seed §5.1) by the mobile number.
 	admin.problem(404, "not-found", "POST", "/api/v1/admin/applications/"+appID+"/test-citizens", map[string]any{"mobile": "13912345678"})
-	admin.must(201, "POST", "/api/v1/admin/applications/"+appID+"/test-citizens", map[string]any{"mobile": "13800000001"})
+	admin.must(201, "POST", "/api/v1/admin/applications/"+appID+"/test-citizens", map[string]any{"mobile": "13800000002"})
 	r = admin.must(200, "GET", "/api/v1/admin/applications/"+appID+"/test-citizens", nil)
-	if !strings.Contains(string(r.Raw), "138****0001") {
+	if !strings.Contains(string(r.Raw), "138****0002") {
 		t.Fatalf("whitelist: %s", r.Raw)
 	}
+
+	// Single sign-on in testing: the vendor configures its backend with the test secret; a
+	// whitelisted citizen opens the service from the super-app and the vendor's page learns
+	// exactly the fields of the identity level; a citizen not on the whitelist is refused.
+	registerWithSampleVendor(t, appCode, newSecret, "")
+	tester := signInCitizen(t, "13800000002")
+	seen := openService(t, tester, str(svc(t, vendor, svcID), "module_code"))
+	if seen.Environment != "test" || seen.User == nil || seen.User.Mobile != "13800000002" || seen.User.IDNumber != "140502199001010011" ||
+		seen.User.FaceImageURL != "" || len(seen.User.ID) != 32 || seen.ModuleCallbackCode != "GJJTQ" {
+		t.Fatalf("the sample vendor saw %+v", seen)
+	}
+	stranger := signInCitizen(t, "13800000003")
+	stranger.problem(403, "not-a-test-citizen", "GET", "/api/v1/sso/open?module_code="+str(svc(t, vendor, svcID), "module_code"), nil)
+	if r = tester.must(200, "GET", "/api/v1/citizen/services", nil); !strings.Contains(string(r.Raw), "公积金提取") {
+		t.Fatalf("the tester's catalog shows the service in testing: %s", r.Raw)
+	}
+	if r = stranger.must(200, "GET", "/api/v1/citizen/services", nil); strings.Contains(string(r.Raw), "公积金提取") {
+		t.Fatalf("a stranger's catalog must not show a service in testing: %s", r.Raw)
+	}
+	checkTicketReplay(t, appCode, newSecret, str(svc(t, vendor, svcID), "module_code"), testerID(t, "13800000002"))
 
 	// Going live needs real reports and a production address.
 	vendor.problem(409, "not-ready-for-live", "POST", "/api/v1/services/"+svcID+"/request-live", nil)
 	upload(t, vendor, svcID, "functional_report", "application/pdf", []byte("%PDF-1.4 functional test report"))
 	upload(t, vendor, svcID, "security_report", "application/pdf", []byte("%PDF-1.4 security test report"))
-	vendor.must(200, "PUT", "/api/v1/services/"+svcID+"/production-url", map[string]any{"production_url": "https://gjj.example.cn/extract"})
+	vendor.must(200, "PUT", "/api/v1/services/"+svcID+"/production-url", map[string]any{"production_url": platform.SampleVendor + "/apps/" + appCode + "/live"})
 	vendor.must(200, "POST", "/api/v1/services/"+svcID+"/request-live", nil)
 	r = admin.must(200, "POST", "/api/v1/admin/services/"+svcID+"/approve-live", nil)
 	if r.Body["status"] != "live" {
@@ -207,6 +227,18 @@ func TestStory(t *testing.T) {
 		t.Fatalf("a production secret comes with the first live service: %s", r.Raw)
 	}
 	secrets = append(secrets, production)
+
+	// Live: every citizen gets in, with production tickets exchanged by the production secret.
+	registerWithSampleVendor(t, appCode, newSecret, production)
+	seen = openService(t, stranger, str(svc(t, vendor, svcID), "module_code"))
+	if seen.Environment != "production" || seen.User == nil || seen.User.Mobile != "13800000003" {
+		t.Fatalf("after going live the sample vendor saw %+v", seen)
+	}
+	// The citizen's id is stable within the application and differs between citizens.
+	testersID := openService(t, tester, str(svc(t, vendor, svcID), "module_code")).User.ID
+	if again := openService(t, tester, str(svc(t, vendor, svcID), "module_code")).User.ID; again != testersID || testersID == seen.User.ID {
+		t.Fatalf("pairwise ids: tester %q then %q, stranger %q", testersID, again, seen.User.ID)
+	}
 	admin.must(200, "POST", "/api/v1/admin/services/"+svcID+"/take-offline", map[string]any{"reason": "接口升级维护"})
 	admin.must(200, "POST", "/api/v1/admin/services/"+svcID+"/bring-online", map[string]any{"reason": "维护完成"})
 	r = vendor.must(200, "GET", "/api/v1/services?status=live", nil)

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/jinlaiban/openplatform/infra/devstack/gateway"
+	"github.com/jinlaiban/openplatform/infra/devstack/samplevendor"
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/objstore"
 	"github.com/jinlaiban/openplatform/shared/pgcluster"
@@ -57,8 +58,10 @@ type Stack struct {
 	AdminPassword string // set only when the administrator was created by this start
 	LogDir        string
 	S3            objstore.Config // the object store the functions use
+	SampleVendor  string          // the sample vendor service's address
 	gateway       *http.Server
 	s3            *http.Server
+	vendor        *http.Server
 }
 
 // Function is one running function process.
@@ -112,8 +115,15 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	}
 	// The development stack admits http://localhost service addresses (the sample vendor
 	// service runs there); a real deployment never sets ALLOW_HTTP_LOCALHOST.
+	superAppFile, err := s.secretFile("superapp-token", func() string { return auth.NewToken("superapp_") })
+	if err != nil {
+		return s, err
+	}
+	// Development settings: http://localhost service addresses, simulator citizens signing in
+	// with codes from the development SMS provider. A real deployment sets none of these.
 	common := append([]string{"DATABASE_URL=" + s.DatabaseURL, "SEAL_KEY_FILE=" + keyFile, "TRUSTED_PROXY_HOPS=1",
-		"LOG_LEVEL=info", "ALLOW_HTTP_LOCALHOST=true"}, s.s3Env()...)
+		"LOG_LEVEL=info", "ALLOW_HTTP_LOCALHOST=true", "SUPERAPP_TOKEN_FILE=" + superAppFile, "CITIZEN_SIGNIN_ENABLED=true",
+		"SMS_PROVIDER=dev"}, s.s3Env()...)
 	for _, k := range sortedKeys(o.Env) {
 		common = append(common, k+"="+o.Env[k])
 	}
@@ -149,6 +159,9 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		}
 	}
 	if err := s.startGateway(); err != nil {
+		return s, err
+	}
+	if err := s.startSampleVendor(); err != nil {
 		return s, err
 	}
 	return s, nil
@@ -206,14 +219,23 @@ func (s *Stack) build(ctx context.Context, names []string) error {
 
 // sealKey returns the file holding the stack's encryption key, made on first start and kept
 // with the data (the data is unreadable without it).
-func (s *Stack) sealKey() (string, error) {
-	path := filepath.Join(s.secretDir(), "seal-key")
+func (s *Stack) sealKey() (string, error) { return s.secretFile("seal-key", seal.NewKey) }
+
+// secretFile returns the path of a secret kept with the data, made by newValue the first time.
+func (s *Stack) secretFile(name string, newValue func() string) (string, error) {
+	path := filepath.Join(s.secretDir(), name)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		if err := os.WriteFile(path, []byte(seal.NewKey()+"\n"), 0o600); err != nil {
+		if err := os.WriteFile(path, []byte(newValue()+"\n"), 0o600); err != nil {
 			return "", err
 		}
 	}
 	return path, nil
+}
+
+// SuperAppToken is the super-app backend's credential for sso-ticket in this stack.
+func (s *Stack) SuperAppToken() string {
+	b, _ := os.ReadFile(filepath.Join(s.secretDir(), "superapp-token"))
+	return strings.TrimSpace(string(b))
 }
 
 // migrate runs the migrate job, which also seeds the administrator when there is none.
@@ -345,14 +367,29 @@ func (s *Stack) Stop() {
 	for _, f := range s.Functions {
 		f.stop()
 	}
-	if s.s3 != nil {
-		_ = s.s3.Close()
+	for _, srv := range []*http.Server{s.vendor, s.s3} {
+		if srv != nil {
+			_ = srv.Close()
+		}
 	}
 	if s.Cluster != nil {
 		if err := s.Cluster.Stop(); err != nil {
 			s.say("stopping PostgreSQL: %v", err)
 		}
 	}
+}
+
+// startSampleVendor serves the sample vendor service, which calls the platform through the
+// gateway like a vendor's backend would.
+func (s *Stack) startSampleVendor() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.vendor = &http.Server{Handler: samplevendor.New(s.GatewayURL).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.vendor.Serve(ln) }()
+	s.SampleVendor = "http://" + ln.Addr().String()
+	return nil
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/jinlaiban/openplatform/shared/fn"
+	"github.com/jinlaiban/openplatform/shared/seal"
+	"github.com/jinlaiban/openplatform/shared/sms"
+)
+
+type deps struct {
+	pool   *pgxpool.Pool
+	sealer *seal.Sealer
+	sms    sms.Provider // nil when citizen sign-in is off
+	cfg    config
+}
+
+type server struct{ deps }
+
+func newServer(d deps) http.Handler {
+	s := &server{d}
+	r := fn.NewRouter()
+	r.Handle("POST /api/v1/sso/tickets", s.superApp(s.issueTicket))
+	r.Handle("GET /api/v1/sso/open", s.citizen(s.open))
+	r.Handle("GET /api/v1/citizen/services", s.citizen(s.catalog))
+	r.Handle("POST /api/v1/citizen/login-code", s.signInEnabled(s.sendLoginCode))
+	r.Handle("POST /api/v1/citizen/sessions", s.signInEnabled(s.signIn))
+	return r
+}

@@ -1,0 +1,115 @@
+// Package samplevendor is a tiny vendor web service for the local stack: the page a tester
+// opens from the super-app simulator. It receives the SSO ticket, exchanges it with the Go
+// SDK, and shows the citizen's fields its application may see, as a real vendor would.
+//
+// An application's page is /apps/<appCode>/ (use it as the service's test or production
+// address); its secrets are registered with POST /_/credentials, as a vendor would
+// configure its own backend.
+package samplevendor
+
+import (
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/jinlaiban/openplatform/shared/sdk"
+)
+
+// Vendor serves the sample pages.
+type Vendor struct {
+	platform string
+	mu       sync.Mutex
+	clients  map[string]*sdk.Client
+}
+
+// New returns a sample vendor calling the platform's gateway at platformURL.
+func New(platformURL string) *Vendor {
+	return &Vendor{platform: platformURL, clients: map[string]*sdk.Client{}}
+}
+
+// Credentials registers an application's secrets.
+type Credentials struct {
+	AppCode          string `json:"app_code"`
+	TestSecret       string `json:"test_secret"`
+	ProductionSecret string `json:"production_secret"`
+}
+
+// Handler serves the vendor.
+func (v *Vendor) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /_/credentials", v.register)
+	mux.HandleFunc("GET /apps/{app}/", v.page)
+	return mux
+}
+
+func (v *Vendor) register(w http.ResponseWriter, r *http.Request) {
+	var c Credentials
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&c); err != nil || c.AppCode == "" {
+		http.Error(w, "want {app_code, test_secret, production_secret}", http.StatusBadRequest)
+		return
+	}
+	v.mu.Lock()
+	v.clients[c.AppCode] = sdk.New(v.platform, c.AppCode, c.TestSecret, c.ProductionSecret)
+	v.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Result is what the page learned.
+type Result struct {
+	ModuleCallbackCode string        `json:"module_callback_code"`
+	Environment        string        `json:"environment"`
+	User               *sdk.UserInfo `json:"user,omitempty"`
+	Error              string        `json:"error,omitempty"`
+	ErrorCode          string        `json:"error_code,omitempty"`
+}
+
+func (v *Vendor) page(w http.ResponseWriter, r *http.Request) {
+	v.mu.Lock()
+	client := v.clients[r.PathValue("app")]
+	v.mu.Unlock()
+	ticket := r.URL.Query().Get("ticket")
+	res := Result{ModuleCallbackCode: r.URL.Query().Get("module_callback_code"), Environment: sdk.Environment(ticket)}
+	status := http.StatusOK
+	switch {
+	case client == nil:
+		res.Error, status = "this application's credentials are not registered with the sample vendor", http.StatusNotFound
+	case ticket == "":
+		res.Error, status = "open this page from the super-app: it brings a ticket", http.StatusBadRequest
+	default:
+		// Exchange at once and keep nothing: the token is used for this one request.
+		tok, err := client.ExchangeTicket(r.Context(), ticket)
+		if err == nil {
+			res.User, err = client.UserInfo(r.Context(), tok)
+		}
+		if err != nil {
+			res.Error, res.ErrorCode, status = err.Error(), sdk.Code(err), http.StatusBadGateway
+		}
+	}
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(res)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_ = page.Execute(w, res)
+}
+
+var page = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>示例服务</title>
+<style>body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f5f7fa;color:#1f2d3d}
+main{max-width:28rem;margin:0 auto;padding:1.5rem}h1{font-size:1.25rem}dl{background:#fff;border-radius:8px;padding:1rem;display:grid;grid-template-columns:auto 1fr;gap:.5rem 1rem}
+dt{color:#5a6b7d}.err{color:#c0392b;background:#fff;border-radius:8px;padding:1rem}img{width:4rem;border-radius:50%}</style></head>
+<body><main><h1>示例服务 · Sample vendor service</h1>
+{{if .Error}}<p class="err">{{.Error}}</p>{{else}}<dl>
+<dt>环境</dt><dd>{{.Environment}}</dd>
+<dt>module_callback_code</dt><dd>{{.ModuleCallbackCode}}</dd>
+<dt>用户 id</dt><dd>{{.User.ID}}</dd>
+<dt>手机号</dt><dd>{{.User.Mobile}}</dd>
+{{if .User.IDNumber}}<dt>身份证号</dt><dd>{{.User.IDNumber}}</dd>{{end}}
+{{if .User.FaceImageURL}}<dt>人脸图片</dt><dd><img src="{{.User.FaceImageURL}}" alt="face"></dd>{{end}}
+</dl>{{end}}</main></body></html>`))

@@ -1,0 +1,193 @@
+// Package sso is single sign-on: one-time tickets for a citizen opening a service, their
+// exchange for short-lived access tokens by the vendor's backend, and the tokens' lookup for
+// user info. Tickets and tokens are random, stored only as hashes, and carry a visible
+// "test_" prefix in the test environment.
+package sso
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/jinlaiban/openplatform/shared/auth"
+	"github.com/jinlaiban/openplatform/shared/db"
+	"github.com/jinlaiban/openplatform/shared/fn"
+	"github.com/jinlaiban/openplatform/shared/seal"
+	"github.com/jinlaiban/openplatform/shared/services"
+)
+
+// Environments, and the prefix that marks the test one.
+const (
+	EnvTest       = "test"
+	EnvProduction = "production"
+	TestPrefix    = "test_"
+)
+
+// MaxTicketTTL bounds a ticket's life.
+const MaxTicketTTL = 5 * time.Minute
+
+// Environment is the environment a service's tickets belong to: production once it is live.
+func Environment(s services.Service) string {
+	if s.Status == services.Live {
+		return EnvProduction
+	}
+	return EnvTest
+}
+
+func prefix(env, kind string) string {
+	if env == EnvTest {
+		return TestPrefix + kind
+	}
+	return kind
+}
+
+// Ticket is an issued ticket and where to send the browser with it.
+type Ticket struct {
+	Ticket      string    `json:"ticket"`
+	Environment string    `json:"environment"`
+	RedirectURL string    `json:"redirect_url"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// IssueTicket makes a ticket for a citizen opening a service. The caller has checked that
+// the citizen may open it.
+func IssueTicket(ctx context.Context, q db.Querier, citizenID string, s services.Service, ttl time.Duration) (Ticket, error) {
+	env := Environment(s)
+	t := Ticket{Ticket: auth.NewToken(prefix(env, "tk_")), Environment: env, ExpiresAt: time.Now().Add(ttl).UTC().Truncate(time.Second)}
+	_, err := q.Exec(ctx, `INSERT INTO sso_tickets (ticket_hash, environment, citizen_id, service_id, application_id, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, auth.HashToken(t.Ticket), env, citizenID, s.ID, s.Application.ID, t.ExpiresAt)
+	if err != nil {
+		return t, err
+	}
+	target := s.TestURL
+	if env == EnvProduction {
+		target = s.ProductionURL
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return t, err
+	}
+	qs := u.Query()
+	qs.Set("ticket", t.Ticket)
+	qs.Set("module_callback_code", s.ModuleCallbackCode)
+	u.RawQuery = qs.Encode()
+	t.RedirectURL = u.String()
+	return t, nil
+}
+
+// Token is an access token as handed to the vendor's backend.
+type Token struct {
+	AccessToken        string `json:"access_token"`
+	TokenType          string `json:"token_type"`
+	ExpiresIn          int    `json:"expires_in"`
+	Environment        string `json:"environment"`
+	ModuleCode         string `json:"module_code"`
+	ModuleCallbackCode string `json:"module_callback_code"`
+}
+
+func invalidTicket(detail string) *fn.Problem {
+	return fn.Errorf(http.StatusBadRequest, "invalid-ticket", detail)
+}
+
+// Exchange trades a ticket of the signing application for an access token. A ticket is
+// good once: a second exchange is refused and revokes every token issued from it (RFC 6749
+// §4.1.2), and of many exchanges at once exactly one succeeds.
+func Exchange(ctx context.Context, pool *pgxpool.Pool, appID, env, ticket string, ttl time.Duration) (Token, error) {
+	hash := auth.HashToken(ticket)
+	var out Token
+	var reused bool
+	err := db.Tx(ctx, pool, func(tx pgx.Tx) error {
+		var citizenID, ticketEnv, level string
+		err := tx.QueryRow(ctx, `UPDATE sso_tickets t SET used_at = now()
+			FROM services s JOIN applications a ON a.id = s.application_id
+			WHERE t.ticket_hash = $1 AND t.application_id = $2 AND t.used_at IS NULL AND t.expires_at > now() AND s.id = t.service_id
+			RETURNING t.citizen_id, t.environment, coalesce(a.user_info_level, ''), s.module_code, s.module_callback_code`,
+			hash, appID).Scan(&citizenID, &ticketEnv, &level, &out.ModuleCode, &out.ModuleCallbackCode)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return refuse(ctx, tx, hash, appID, &reused)
+		}
+		if err != nil {
+			return err
+		}
+		if ticketEnv != env {
+			return fn.Errorf(http.StatusBadRequest, "environment-mismatch", "This ticket belongs to the "+ticketEnv+
+				" environment; sign the exchange with the application's "+ticketEnv+" appSecret.")
+		}
+		out.AccessToken = auth.NewToken(prefix(env, "at_"))
+		out.TokenType, out.ExpiresIn, out.Environment = "Bearer", int(ttl.Seconds()), env
+		var lvl any
+		if level != "" {
+			lvl = level
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO access_tokens (token_hash, ticket_hash, environment, application_id, citizen_id, user_info_level, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, now() + $7::interval)`, auth.HashToken(out.AccessToken), hash, env, appID, citizenID, lvl, ttl)
+		return err
+	})
+	if reused {
+		// The revocation committed above; now refuse.
+		return Token{}, invalidTicket("This ticket was used already; tokens issued from it are revoked. Start a new sign-in.")
+	}
+	return out, err
+}
+
+// refuse explains why a ticket cannot be exchanged; a used ticket of this application gets
+// its tokens revoked (committed with the transaction, the refusal follows).
+func refuse(ctx context.Context, tx pgx.Tx, hash []byte, appID string, reused *bool) error {
+	var used, expired bool
+	err := tx.QueryRow(ctx, `SELECT used_at IS NOT NULL, expires_at <= now() FROM sso_tickets WHERE ticket_hash = $1 AND application_id = $2`,
+		hash, appID).Scan(&used, &expired)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return invalidTicket("No such ticket for this application.")
+	case err != nil:
+		return err
+	case used:
+		*reused = true
+		_, err := tx.Exec(ctx, `UPDATE access_tokens SET revoked_at = now() WHERE ticket_hash = $1 AND revoked_at IS NULL`, hash)
+		return err
+	default:
+		return invalidTicket("This ticket expired; tickets live for minutes. Start a new sign-in.")
+	}
+}
+
+// Grant is what a valid access token grants.
+type Grant struct {
+	CitizenID     string
+	Environment   string
+	UserInfoLevel string
+}
+
+// Lookup checks an access token of the signing application and environment.
+func Lookup(ctx context.Context, q db.Querier, appID, env, token string) (Grant, error) {
+	var g Grant
+	var revoked, expired bool
+	err := q.QueryRow(ctx, `SELECT citizen_id, environment, coalesce(user_info_level, ''), revoked_at IS NOT NULL, expires_at <= now()
+		FROM access_tokens WHERE token_hash = $1 AND application_id = $2`, auth.HashToken(token), appID).
+		Scan(&g.CitizenID, &g.Environment, &g.UserInfoLevel, &revoked, &expired)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return g, fn.Errorf(http.StatusUnauthorized, "invalid-token", "No such access token for this application.")
+	case err != nil:
+		return g, err
+	case revoked:
+		return g, fn.Errorf(http.StatusUnauthorized, "invalid-token", "This access token was revoked (its ticket was replayed).")
+	case expired:
+		return g, fn.Errorf(http.StatusUnauthorized, "invalid-token", "This access token expired; tokens live for minutes and must not be stored.")
+	case g.Environment != env:
+		return g, fn.Errorf(http.StatusUnauthorized, "environment-mismatch", "This token belongs to the "+g.Environment+
+			" environment; sign with the application's "+g.Environment+" appSecret.")
+	}
+	return g, nil
+}
+
+// PairwiseID is the citizen's id as one application sees it: stable for that application,
+// different in every other, so two vendors cannot join their data on it.
+func PairwiseID(s *seal.Sealer, appID, citizenID string) string {
+	return hex.EncodeToString(s.Index("pairwise-id", appID+"/"+citizenID)[:16])
+}
