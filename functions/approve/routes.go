@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jinlaiban/openplatform/shared/auth"
+	"github.com/jinlaiban/openplatform/shared/capabilities"
 	"github.com/jinlaiban/openplatform/shared/fn"
 	"github.com/jinlaiban/openplatform/shared/objstore"
 	"github.com/jinlaiban/openplatform/shared/seal"
@@ -42,6 +43,12 @@ func newServer(d deps) http.Handler {
 	r.Handle("GET /api/v1/admin/services/{id}", admin(s.getService))
 	for name := range serviceDecisions {
 		r.Handle("POST /api/v1/admin/services/{id}/"+name, admin(s.decideService(name)))
+	}
+
+	r.Handle("GET /api/v1/admin/capabilities", admin(s.listGrants))
+	r.Handle("GET /api/v1/admin/capabilities/{id}", admin(s.getGrant))
+	for name := range capabilities.Decisions {
+		r.Handle("POST /api/v1/admin/capabilities/{id}/"+name, admin(s.decideGrant(name)))
 	}
 
 	r.Handle("GET /api/v1/admin/tags", admin(s.listTags))

@@ -69,7 +69,7 @@ func newHarness(t *testing.T) *harness {
 	sealer := testenv.Sealer(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(fn.Wrap(newServer(pool, sealer, &auth.Sessions{Pool: pool}),
+	srv := httptest.NewServer(fn.Wrap(newServer(deps{pool: pool, sealer: sealer, store: testenv.Store(t), sessions: &auth.Sessions{Pool: pool}}),
 		fn.Options{Name: "register-app", MaxBodyBytes: 64 << 10, Logger: logger}))
 	t.Cleanup(srv.Close) // runs before the pool closes (cleanups run last-in first-out)
 	return &harness{t: t, pool: pool, sealer: sealer, srv: srv, logs: logs}

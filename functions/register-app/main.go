@@ -1,5 +1,6 @@
 // Command register-app lets a vendor declare applications, edit and submit them for review,
-// and, once approved, see and rotate their appCode and appSecret.
+// and, once approved, see and rotate their appCode and appSecret, apply for the platform's
+// capabilities (SMS with the city's form, messages, to-dos) and see their usage.
 package main
 
 import (
@@ -8,11 +9,16 @@ import (
 
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/fn"
+	"github.com/jinlaiban/openplatform/shared/objstore"
 )
 
 func main() { fn.Main("register-app", setup) }
 
 func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
+	var sc objstore.Config
+	if err := rt.Load(&sc); err != nil {
+		return nil, err
+	}
 	pool, err := rt.DB()
 	if err != nil {
 		return nil, err
@@ -21,5 +27,5 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newServer(pool, sealer, &auth.Sessions{Pool: pool}), nil
+	return newServer(deps{pool: pool, sealer: sealer, store: objstore.New(sc), sessions: &auth.Sessions{Pool: pool}}), nil
 }

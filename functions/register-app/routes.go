@@ -7,16 +7,26 @@ import (
 
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/fn"
+	"github.com/jinlaiban/openplatform/shared/objstore"
 	"github.com/jinlaiban/openplatform/shared/seal"
 )
+
+type deps struct {
+	pool     *pgxpool.Pool
+	sealer   *seal.Sealer
+	store    *objstore.Store
+	sessions *auth.Sessions
+}
 
 type server struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
+	store  *objstore.Store
 }
 
-func newServer(pool *pgxpool.Pool, sealer *seal.Sealer, sessions *auth.Sessions) http.Handler {
-	s := &server{pool: pool, sealer: sealer}
+func newServer(d deps) http.Handler {
+	s := &server{pool: d.pool, sealer: d.sealer, store: d.store}
+	sessions := d.sessions
 	r := fn.NewRouter()
 	r.Handle("GET /api/v1/apps", sessions.Vendor(s.list))
 	r.Handle("POST /api/v1/apps", sessions.Vendor(s.create))
@@ -25,5 +35,10 @@ func newServer(pool *pgxpool.Pool, sealer *seal.Sealer, sessions *auth.Sessions)
 	r.Handle("POST /api/v1/apps/{id}/submit", sessions.Vendor(s.submit))
 	r.Handle("GET /api/v1/apps/{id}/credentials", sessions.Vendor(s.credentials))
 	r.Handle("POST /api/v1/apps/{id}/secrets", sessions.Vendor(s.rotateSecret))
+	r.Handle("GET /api/v1/apps/{id}/capabilities", sessions.Vendor(s.capabilities))
+	r.Handle("POST /api/v1/apps/{id}/capabilities", sessions.Vendor(s.applyCapability))
+	r.Handle("POST /api/v1/apps/{id}/capabilities/sms/form", sessions.Vendor(s.startSMSForm))
+	r.Handle("POST /api/v1/apps/{id}/capabilities/sms/form/complete", sessions.Vendor(s.completeSMSForm))
+	r.Handle("GET /api/v1/apps/{id}/usage", sessions.Vendor(s.usage))
 	return r
 }

@@ -7,17 +7,19 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jinlaiban/openplatform/shared/fn"
+	"github.com/jinlaiban/openplatform/shared/seal"
 	"github.com/jinlaiban/openplatform/shared/sso"
 	"github.com/jinlaiban/openplatform/shared/vendorauth"
 )
 
 type server struct {
-	pool *pgxpool.Pool
-	ttl  time.Duration
+	pool   *pgxpool.Pool
+	sealer *seal.Sealer
+	ttl    time.Duration
 }
 
 func newServer(pool *pgxpool.Pool, verifier *vendorauth.Verifier, ttl time.Duration) http.Handler {
-	s := &server{pool: pool, ttl: ttl}
+	s := &server{pool: pool, sealer: verifier.Sealer, ttl: ttl}
 	r := fn.NewRouter()
 	r.Handle("POST /api/v1/sso/token", verifier.Guard(s.exchange))
 	return r
@@ -41,7 +43,7 @@ func (s *server) exchange(w http.ResponseWriter, r *http.Request, c vendorauth.C
 	if err != nil {
 		return err
 	}
-	tok, err := sso.Exchange(r.Context(), s.pool, c.AppID, c.Environment, req.Ticket, s.ttl)
+	tok, err := sso.Exchange(r.Context(), s.pool, s.sealer, c.AppID, c.Environment, req.Ticket, s.ttl)
 	if err != nil {
 		return err
 	}

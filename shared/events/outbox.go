@@ -17,6 +17,9 @@ const (
 	ServiceLive         = "cn.jinlaiban.openplatform.service.live.v1"
 	LiveRejected        = "cn.jinlaiban.openplatform.service.live.rejected.v1"
 	ServiceOffline      = "cn.jinlaiban.openplatform.service.offline.v1"
+	CapabilityGranted   = "cn.jinlaiban.openplatform.capability.granted.v1"
+	CapabilityRejected  = "cn.jinlaiban.openplatform.capability.rejected.v1"
+	CapabilityRevoked   = "cn.jinlaiban.openplatform.capability.revoked.v1"
 )
 
 // Source names the function that emitted an event, as a CloudEvents source.

@@ -95,10 +95,11 @@ func invalidTicket(detail string) *fn.Problem {
 	return fn.Errorf(http.StatusBadRequest, "invalid-ticket", detail)
 }
 
-// Exchange trades a ticket of the signing application for an access token. A ticket is
+// Exchange trades a ticket of the signing application for an access token, and records the
+// citizen's pairwise id so the application can address them later. A ticket is
 // good once: a second exchange is refused and revokes every token issued from it (RFC 6749
 // §4.1.2), and of many exchanges at once exactly one succeeds.
-func Exchange(ctx context.Context, pool *pgxpool.Pool, appID, env, ticket string, ttl time.Duration) (Token, error) {
+func Exchange(ctx context.Context, pool *pgxpool.Pool, sealer *seal.Sealer, appID, env, ticket string, ttl time.Duration) (Token, error) {
 	hash := auth.HashToken(ticket)
 	var out Token
 	var reused bool
@@ -125,8 +126,10 @@ func Exchange(ctx context.Context, pool *pgxpool.Pool, appID, env, ticket string
 		if level != "" {
 			lvl = level
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO access_tokens (token_hash, ticket_hash, environment, application_id, citizen_id, user_info_level, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, now() + $7::interval)`, auth.HashToken(out.AccessToken), hash, env, appID, citizenID, lvl, ttl)
+		_, err = tx.Exec(ctx, `WITH t AS (INSERT INTO access_tokens (token_hash, ticket_hash, environment, application_id, citizen_id, user_info_level, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, now() + $7::interval))
+			INSERT INTO pairwise_ids (application_id, pairwise_id, citizen_id) VALUES ($4, $8, $5) ON CONFLICT DO NOTHING`,
+			auth.HashToken(out.AccessToken), hash, env, appID, citizenID, lvl, ttl, PairwiseID(sealer, appID, citizenID))
 		return err
 	})
 	if reused {
@@ -190,4 +193,17 @@ func Lookup(ctx context.Context, q db.Querier, appID, env, token string) (Grant,
 // different in every other, so two vendors cannot join their data on it.
 func PairwiseID(s *seal.Sealer, appID, citizenID string) string {
 	return hex.EncodeToString(s.Index("pairwise-id", appID+"/"+citizenID)[:16])
+}
+
+// CitizenOf resolves an application's pairwise id to the citizen, for capabilities that
+// address a citizen: only citizens who signed in to the application's services resolve.
+func CitizenOf(ctx context.Context, q db.Querier, appID, pairwiseID string) (string, error) {
+	var id string
+	err := q.QueryRow(ctx, `SELECT citizen_id FROM pairwise_ids WHERE application_id = $1 AND pairwise_id = $2`, appID, pairwiseID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		p := fn.Errorf(http.StatusUnprocessableEntity, "unknown-citizen", "No citizen with that id has signed in to this application's services.")
+		p.Params = []fn.InvalidParam{{Name: "citizen_id", Reason: "not a citizen id of this application"}}
+		return "", p
+	}
+	return id, err
 }
