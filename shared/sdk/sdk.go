@@ -100,6 +100,95 @@ func (c *Client) Call(ctx context.Context, env, method, path string, query url.V
 	return c.call(ctx, env, method, path, query, body, out, nil)
 }
 
+// CallIdempotent is Call with an Idempotency-Key: retrying with the same key returns the
+// first result instead of acting twice.
+func (c *Client) CallIdempotent(ctx context.Context, env, key, method, path string, body, out any) error {
+	return c.call(ctx, env, method, path, nil, body, out, http.Header{"Idempotency-Key": {key}})
+}
+
+// env is the environment capability calls are signed for: production once the application
+// has a production secret, test before.
+func (c *Client) env() string {
+	if c.ProductionSecret != "" {
+		return "production"
+	}
+	return "test"
+}
+
+// SMS is a templated text message to a citizen of the application (CitizenID, the id
+// UserInfo gave) or to a number of the vendor's own staff (Mobile).
+type SMS struct {
+	TemplateCode string            `json:"template_code"`
+	Params       map[string]string `json:"params"`
+	CitizenID    string            `json:"citizen_id,omitempty"`
+	Mobile       string            `json:"mobile,omitempty"`
+}
+
+// SMSResult is the platform's record of a send.
+type SMSResult struct {
+	ID         string    `json:"id"`
+	Status     string    `json:"status"`
+	ProviderID string    `json:"provider_id"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// SendSMS texts a citizen or a number; key makes retries safe (use one per message).
+func (c *Client) SendSMS(ctx context.Context, key string, m SMS) (*SMSResult, error) {
+	var out SMSResult
+	if err := c.CallIdempotent(ctx, c.env(), key, http.MethodPost, "/api/v1/sms/send", m, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Message is an application message for a citizen's in-app inbox.
+type Message struct {
+	CitizenID string `json:"citizen_id"`
+	Title     string `json:"title"`
+	Body      string `json:"body"`
+	Link      string `json:"link,omitempty"`
+}
+
+// Created names what the platform created.
+type Created struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// SendMessage puts a message into a citizen's inbox; key makes retries safe.
+func (c *Client) SendMessage(ctx context.Context, key string, m Message) (*Created, error) {
+	var out Created
+	if err := c.CallIdempotent(ctx, c.env(), key, http.MethodPost, "/api/v1/messages", m, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Todo is a to-do item for a citizen, keyed by the vendor's own id (creating it again with
+// the same ExternalID is safe).
+type Todo struct {
+	CitizenID   string     `json:"citizen_id"`
+	ExternalID  string     `json:"external_id"`
+	Title       string     `json:"title"`
+	Description string     `json:"description,omitempty"`
+	DueAt       *time.Time `json:"due_at,omitempty"`
+	Link        string     `json:"link,omitempty"`
+}
+
+// CreateTodo gives a citizen a to-do item.
+func (c *Client) CreateTodo(ctx context.Context, t Todo) (*Created, error) {
+	var out Created
+	if err := c.Call(ctx, c.env(), http.MethodPost, "/api/v1/todos", nil, t, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CompleteTodo marks a to-do item done.
+func (c *Client) CompleteTodo(ctx context.Context, externalID string) error {
+	return c.Call(ctx, c.env(), http.MethodPost, "/api/v1/todos/"+url.PathEscape(externalID)+"/complete", nil, nil, nil)
+}
+
 func (c *Client) call(ctx context.Context, env, method, path string, query url.Values, body, out any, extra http.Header) error {
 	secret := c.ProductionSecret
 	if env == "test" {

@@ -27,10 +27,19 @@ type Provider interface {
 	Send(ctx context.Context, m Message) (string, error)
 }
 
-// Config chooses the provider. SMS_PROVIDER has no default: a deployment says which.
+// Config chooses the provider. SMS_PROVIDER has no default: a deployment says which
+// (dev or aliyun). The ALIYUN_ settings are for SMS_PROVIDER=aliyun and required only then;
+// New names a missing one.
 type Config struct {
 	Provider string `envconfig:"SMS_PROVIDER" required:"true"`
 	SignName string `envconfig:"SMS_SIGN_NAME" default:"晋来办"`
+
+	// Alibaba Cloud SMS (dysmsapi SendSms). The AccessKey pair may also come from
+	// <VAR>_FILE or the OpenFaaS secrets aliyun-access-key-id and aliyun-access-key-secret.
+	AliyunEndpoint        string `envconfig:"ALIYUN_SMS_ENDPOINT" default:"https://dysmsapi.aliyuncs.com/"`
+	AliyunRegion          string `envconfig:"ALIYUN_SMS_REGION" default:"cn-hangzhou"`
+	AliyunAccessKeyID     string `envconfig:"ALIYUN_ACCESS_KEY_ID" secret:"aliyun-access-key-id"`
+	AliyunAccessKeySecret string `envconfig:"ALIYUN_ACCESS_KEY_SECRET" secret:"aliyun-access-key-secret"`
 }
 
 // New returns the configured provider.
@@ -38,8 +47,14 @@ func New(cfg Config, q db.Querier, s *seal.Sealer) (Provider, error) {
 	switch cfg.Provider {
 	case "dev":
 		return &Dev{DB: q, Sealer: s}, nil
+	case "aliyun":
+		a, err := newAliyunFromConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
 	}
-	return nil, fmt.Errorf("SMS_PROVIDER: invalid value %q (want dev)", cfg.Provider)
+	return nil, fmt.Errorf("SMS_PROVIDER: invalid value %q (want dev or aliyun)", cfg.Provider)
 }
 
 // Dev is the development provider: it records each message in the dev_sms table.

@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jinlaiban/openplatform/shared/sdk"
 )
@@ -41,6 +43,7 @@ func (v *Vendor) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /_/credentials", v.register)
 	mux.HandleFunc("GET /apps/{app}/", v.page)
+	mux.HandleFunc("POST /apps/{app}/notify", v.notify)
 	return mux
 }
 
@@ -96,6 +99,54 @@ func (v *Vendor) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_ = page.Execute(w, res)
+}
+
+// NotifyRequest asks the sample vendor to use the platform's capabilities for a citizen
+// who signed in: an SMS from a template, an application message and a to-do item.
+type NotifyRequest struct {
+	CitizenID    string            `json:"citizen_id"`
+	TemplateCode string            `json:"template_code"`
+	Params       map[string]string `json:"params"`
+}
+
+// NotifyResult says what the platform answered to each.
+type NotifyResult struct {
+	SMS     *sdk.SMSResult `json:"sms,omitempty"`
+	Message *sdk.Created   `json:"message,omitempty"`
+	Todo    *sdk.Created   `json:"todo,omitempty"`
+	Errors  []string       `json:"errors,omitempty"`
+}
+
+func (v *Vendor) notify(w http.ResponseWriter, r *http.Request) {
+	v.mu.Lock()
+	client := v.clients[r.PathValue("app")]
+	v.mu.Unlock()
+	var req NotifyRequest
+	if client == nil || json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req) != nil || req.CitizenID == "" {
+		http.Error(w, "register the application and send {citizen_id, template_code, params}", http.StatusBadRequest)
+		return
+	}
+	ctx := r.Context()
+	var res NotifyResult
+	var err error
+	id := "sample-" + req.CitizenID[:8] + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if res.SMS, err = client.SendSMS(ctx, id+"-sms", sdk.SMS{TemplateCode: req.TemplateCode, Params: req.Params, CitizenID: req.CitizenID}); err != nil {
+		res.Errors = append(res.Errors, "sms: "+err.Error())
+	}
+	if res.Message, err = client.SendMessage(ctx, id+"-msg", sdk.Message{CitizenID: req.CitizenID, Title: "办理进度通知",
+		Body: "您的公积金提取申请已受理，请留意后续通知。"}); err != nil {
+		res.Errors = append(res.Errors, "message: "+err.Error())
+	}
+	due := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Second)
+	if res.Todo, err = client.CreateTodo(ctx, sdk.Todo{CitizenID: req.CitizenID, ExternalID: id, Title: "补充提取材料",
+		Description: "请上传购房合同扫描件", DueAt: &due}); err != nil {
+		res.Errors = append(res.Errors, "todo: "+err.Error())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if len(res.Errors) > 0 {
+		w.WriteHeader(http.StatusBadGateway)
+	}
+	_ = json.NewEncoder(w).Encode(res)
 }
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
