@@ -8,8 +8,10 @@ DEVDATA  ?= .devstack
 
 .PHONY: dev dev-reset test check build tools help
 
+include infra/deploy.mk
+
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "%-18s %s\n", $$1, $$2 }'
 
 dev: tools ## run the whole platform locally (gateway on 127.0.0.1:8080; Ctrl-C stops it)
 	@$(GO) build -o $(DEVDATA)/bin/devstack ./infra/devstack

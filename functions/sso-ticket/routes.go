@@ -23,8 +23,10 @@ func newServer(d deps) http.Handler {
 	s := &server{d}
 	r := fn.NewRouter()
 	r.Handle("POST /api/v1/sso/tickets", s.superApp(s.issueTicket))
-	r.Handle("GET /api/v1/sso/open", s.citizen(s.open))
-	r.Handle("GET /api/v1/citizen/services", s.citizen(s.catalog))
+	// The simulator's citizens exist only where they can sign in: with sign-in off, their
+	// routes are not there at all (a session made some other way opens nothing).
+	r.Handle("GET /api/v1/sso/open", s.signInEnabled(s.citizen(s.open)))
+	r.Handle("GET /api/v1/citizen/services", s.signInEnabled(s.citizen(s.catalog)))
 	r.Handle("POST /api/v1/citizen/login-code", s.signInEnabled(s.sendLoginCode))
 	r.Handle("POST /api/v1/citizen/sessions", s.signInEnabled(s.signIn))
 	return r

@@ -15,8 +15,8 @@ import (
 // superApp guards the super-app backend's calls: "Authorization: Bearer <SUPERAPP_TOKEN>".
 func (s *server) superApp(h fn.HandlerFunc) fn.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.SuperAppToken)) != 1 {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.SuperAppToken)) != 1 {
 			return fn.Errorf(http.StatusUnauthorized, fn.CodeUnauthenticated, "This call is for the super-app's backend and needs its server credential.")
 		}
 		return h(w, r)
@@ -43,7 +43,7 @@ type ticketRequest struct {
 
 func (t *ticketRequest) Valid() map[string]string {
 	m := map[string]string{}
-	if len(t.CitizenID) != 36 {
+	if !isUUID(t.CitizenID) {
 		m["citizen_id"] = "must be the citizen's id in the platform directory"
 	}
 	if t.ModuleCode == "" || len(t.ModuleCode) > 32 {
@@ -58,11 +58,36 @@ func (s *server) issueTicket(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var known bool
+	if err := s.pool.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM citizens WHERE id = $1)`, req.CitizenID).Scan(&known); err != nil {
+		return err
+	}
+	if !known {
+		return fn.NotFound("Citizen")
+	}
 	t, err := s.ticket(r, req.CitizenID, req.ModuleCode)
 	if err != nil {
 		return err
 	}
 	return fn.JSON(w, http.StatusCreated, t)
+}
+
+// isUUID reports whether s is a UUID in its 36-character text form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'):
+			return false
+		}
+	}
+	return true
 }
 
 // open is the simulator's: the signed-in citizen's browser is sent to the service.

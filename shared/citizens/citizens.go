@@ -19,6 +19,7 @@ const (
 	mobilePurpose   = "citizen-mobile"
 	idNumberPurpose = "citizen-id-number"
 	namePurpose     = "citizen-name"
+	facePurpose     = "citizen-face-key"
 )
 
 // Citizen is one person of the directory.
@@ -45,7 +46,7 @@ func Create(ctx context.Context, q db.Querier, s *seal.Sealer, c Citizen) (Citiz
 		name = s.SealString(namePurpose, c.Name)
 	}
 	if c.FaceImageKey != "" {
-		face = c.FaceImageKey
+		face = s.SealString(facePurpose, c.FaceImageKey)
 	}
 	err := q.QueryRow(ctx, `INSERT INTO citizens (mobile, mobile_index, id_number, id_number_index, name, face_image_key, real_name_level)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
@@ -69,8 +70,7 @@ func IDByMobile(ctx context.Context, q db.Querier, s *seal.Sealer, mobile string
 // Get returns a citizen with personal data opened.
 func Get(ctx context.Context, q db.Querier, s *seal.Sealer, id string) (Citizen, error) {
 	c := Citizen{ID: id}
-	var mobile, idNum, name []byte
-	var face *string
+	var mobile, idNum, name, face []byte
 	err := q.QueryRow(ctx, `SELECT mobile, id_number, name, face_image_key, real_name_level FROM citizens WHERE id = $1`, id).
 		Scan(&mobile, &idNum, &name, &face, &c.RealNameLevel)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -80,7 +80,9 @@ func Get(ctx context.Context, q db.Querier, s *seal.Sealer, id string) (Citizen,
 		return c, err
 	}
 	if face != nil {
-		c.FaceImageKey = *face
+		if c.FaceImageKey, err = s.OpenString(facePurpose, face); err != nil {
+			return c, err
+		}
 	}
 	if c.Mobile, err = s.OpenString(mobilePurpose, mobile); err != nil {
 		return c, err

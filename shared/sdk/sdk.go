@@ -263,7 +263,9 @@ func problem(status int, data []byte) error {
 	var m map[string]any
 	e := &Error{Status: status, Code: "unknown"}
 	if json.Unmarshal(data, &m) == nil {
-		e.Code, _ = m["code"].(string)
+		if code, _ := m["code"].(string); code != "" { // not a proxy's own JSON error
+			e.Code = code
+		}
 		e.Detail, _ = m["detail"].(string)
 		e.RequestID, _ = m["request_id"].(string)
 		e.Extra = m

@@ -8,7 +8,7 @@
 //	JLB1-HMAC-SHA256
 //	<METHOD>                 e.g. POST
 //	<path>                   e.g. /api/v1/sso/token (as sent, percent-encoded)
-//	<canonical query>        keys and values percent-encoded (RFC 3986), sorted, joined by &
+//	<canonical query>        keys and values percent-encoded (RFC 3986), sorted by key then value, joined by &
 //	<appCode>
 //	<timestamp>              Unix seconds
 //	<nonce>                  16-64 characters of A-Z a-z 0-9 - _, never reused
@@ -58,14 +58,25 @@ func CanonicalQuery(rawQuery string) string {
 	if err != nil {
 		return rawQuery // an unparsable query is signed as sent; it then fails to match
 	}
-	pairs := make([]string, 0, len(values))
+	// Sorted by encoded key, then encoded value: not as whole "k=v" strings, which would put
+	// "a-b=1" before "a=1" ('-' sorts before '=').
+	pairs := make([][2]string, 0, len(values))
 	for k, vs := range values {
 		for _, v := range vs {
-			pairs = append(pairs, encode(k)+"="+encode(v))
+			pairs = append(pairs, [2]string{encode(k), encode(v)})
 		}
 	}
-	sort.Strings(pairs)
-	return strings.Join(pairs, "&")
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i][0] != pairs[j][0] {
+			return pairs[i][0] < pairs[j][0]
+		}
+		return pairs[i][1] < pairs[j][1]
+	})
+	out := make([]string, len(pairs))
+	for i, p := range pairs {
+		out[i] = p[0] + "=" + p[1]
+	}
+	return strings.Join(out, "&")
 }
 
 func encode(s string) string {
@@ -134,7 +145,7 @@ func Parse(h http.Header) (Headers, error) {
 		return out, &HeaderError{HeaderAppCode, "must be the application's appCode (lower-case hex)"}
 	}
 	sec, err := strconv.ParseInt(out.Timestamp, 10, 64)
-	if err != nil || sec < 0 || len(out.Timestamp) > 12 {
+	if err != nil || len(out.Timestamp) > 12 || strings.IndexFunc(out.Timestamp, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
 		return out, &HeaderError{HeaderTimestamp, "must be Unix time in seconds"}
 	}
 	out.Time = time.Unix(sec, 0)

@@ -65,7 +65,7 @@ CREATE TABLE citizens (
     id_number       bytea,                 -- sealed ("citizen-id-number")
     id_number_index bytea UNIQUE,
     name            bytea,                 -- sealed ("citizen-name")
-    face_image_key  text,
+    face_image_key  bytea,                 -- sealed ("citizen-face-key"): the object key names the person's file
     real_name_level text NOT NULL DEFAULT 'basic' CHECK (real_name_level IN ('basic', 'identity', 'real_name')),
     created_at      timestamptz NOT NULL DEFAULT now()
 );
