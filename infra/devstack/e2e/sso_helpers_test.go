@@ -148,3 +148,20 @@ func checkTicketReplay(t *testing.T, appCode, testSecret, moduleCode, citizenID 
 		t.Fatalf("a wrong secret: %v", err)
 	}
 }
+
+// sampleVendorNotify has the sample vendor text, message and give a to-do to a citizen.
+func sampleVendorNotify(t *testing.T, appCode, citizenID string) samplevendor.NotifyResult {
+	t.Helper()
+	b, _ := json.Marshal(samplevendor.NotifyRequest{CitizenID: citizenID, TemplateCode: "SMS_100000001",
+		Params: map[string]string{"service": "公积金提取", "status": "已受理"}})
+	resp, err := http.Post(platform.SampleVendor+"/apps/"+appCode+"/notify", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var res samplevendor.NotifyResult
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}

@@ -239,6 +239,54 @@ func TestStory(t *testing.T) {
 	if again := openService(t, tester, str(svc(t, vendor, svcID), "module_code")).User.ID; again != testersID || testersID == seen.User.ID {
 		t.Fatalf("pairwise ids: tester %q then %q, stranger %q", testersID, again, seen.User.ID)
 	}
+	// Capabilities (seed §7.5, §7.7): SMS with the city's form and templates, messages, to-dos.
+	admin.problem(404, "not-found", "GET", "/api/v1/admin/capabilities/"+appID, nil)
+	vendor.problem(409, "form-missing", "POST", "/api/v1/apps/"+appID+"/capabilities", smsApplication)
+	form := []byte("%PDF-1.4 晋城市短信平台使用申请单")
+	putAndComplete(t, vendor, "/api/v1/apps/"+appID+"/capabilities/sms/form", map[string]any{"content_type": "application/pdf", "size": len(form)}, form)
+	vendor.must(200, "POST", "/api/v1/apps/"+appID+"/capabilities", smsApplication)
+	vendor.must(200, "POST", "/api/v1/apps/"+appID+"/capabilities", map[string]any{"capability": "message"})
+	vendor.must(200, "POST", "/api/v1/apps/"+appID+"/capabilities", map[string]any{"capability": "todo"})
+	r = admin.must(200, "GET", "/api/v1/admin/capabilities", nil)
+	grants := map[string]string{}
+	for _, it := range r.Body["items"].([]any) {
+		g := it.(map[string]any)
+		if g["application_id"] == appID {
+			grants[str(g, "capability")] = str(g, "id")
+		}
+	}
+	if len(grants) != 3 {
+		t.Fatalf("the capability queue: %s", r.Raw)
+	}
+	if r = admin.must(200, "GET", "/api/v1/admin/capabilities/"+grants["sms"], nil); !bytes.Equal(fetch(t, str(r.Body["form"].(map[string]any), "url")), form) {
+		t.Fatal("the reviewer's link to the SMS form does not give the form")
+	}
+	for _, id := range grants {
+		admin.must(200, "POST", "/api/v1/admin/capabilities/"+id+"/grant", nil)
+	}
+	// The sample vendor texts, messages and gives a to-do to the citizen who signed in.
+	res := sampleVendorNotify(t, appCode, testersID)
+	if len(res.Errors) > 0 || res.SMS == nil || res.SMS.Status != "sent" || res.Message == nil || res.Todo == nil {
+		t.Fatalf("the sample vendor's capability calls: %+v", res)
+	}
+	if r = tester.must(200, "GET", "/api/v1/citizen/messages", nil); !strings.Contains(string(r.Raw), "办理进度通知") {
+		t.Fatalf("the citizen's inbox: %s", r.Raw)
+	}
+	if r = tester.must(200, "GET", "/api/v1/citizen/todos", nil); !strings.Contains(string(r.Raw), "补充提取材料") {
+		t.Fatalf("the citizen's to-dos: %s", r.Raw)
+	}
+	if r = api.must(200, "GET", "/api/v1/dev/sms?mobile=13800000002", nil); !strings.Contains(string(r.Raw), "SMS_100000001") {
+		t.Fatalf("the development SMS inbox: %s", r.Raw)
+	}
+	if r = vendor.must(200, "GET", "/api/v1/apps/"+appID+"/usage", nil); !strings.Contains(string(r.Raw), `"capability":"sms"`) {
+		t.Fatalf("usage: %s", r.Raw)
+	}
+	// A revoked grant stops sends at once.
+	admin.must(200, "POST", "/api/v1/admin/capabilities/"+grants["sms"]+"/revoke", map[string]any{"reason": "短信内容不合规"})
+	if res = sampleVendorNotify(t, appCode, testersID); res.SMS != nil || len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "capability-not-granted") {
+		t.Fatalf("after revocation: %+v", res)
+	}
+
 	admin.must(200, "POST", "/api/v1/admin/services/"+svcID+"/take-offline", map[string]any{"reason": "接口升级维护"})
 	admin.must(200, "POST", "/api/v1/admin/services/"+svcID+"/bring-online", map[string]any{"reason": "维护完成"})
 	r = vendor.must(200, "GET", "/api/v1/services?status=live", nil)
@@ -267,6 +315,11 @@ func TestStory(t *testing.T) {
 			t.Errorf("the logs hold %q", s)
 		}
 	}
+}
+
+var smsApplication = map[string]any{
+	"capability": "sms", "sms_sign_name": "晋来办",
+	"templates": []map[string]any{{"code": "SMS_100000001", "name": "办理进度", "content": "您的${service}办理进度：${status}"}},
 }
 
 func readLogs(t *testing.T) []byte {

@@ -66,3 +66,19 @@ func merge(base, over map[string]any) map[string]any {
 	}
 	return out
 }
+
+// putAndComplete starts an upload at path, puts the bytes, and completes it.
+func putAndComplete(t *testing.T, c *client, path string, start map[string]any, body []byte) {
+	t.Helper()
+	r := c.must(201, "POST", path, start)
+	req, _ := http.NewRequest(str(r.Body, "method"), str(r.Body, "url"), bytes.NewReader(body))
+	for k, v := range r.Body["headers"].(map[string]any) {
+		req.Header.Set(k, v.(string))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	c.must(200, "POST", str(r.Body, "complete_url"), nil)
+}
