@@ -195,6 +195,8 @@ func (h *harness) pairwise(a app, c citizen) string {
 	h.t.Helper()
 	id := sso.PairwiseID(h.sealer, a.ID, c.ID)
 	h.exec(`INSERT INTO pairwise_ids (application_id, pairwise_id, citizen_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, a.ID, id, c.ID)
+	// The tests sign with the test secret, which reaches only the application's test citizens.
+	h.exec(`INSERT INTO test_citizens (application_id, citizen_id, added_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, a.ID, c.ID, h.admin.ID)
 	return id
 }
 

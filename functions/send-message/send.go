@@ -73,7 +73,7 @@ func (s *server) send(w http.ResponseWriter, r *http.Request, c vendorauth.Calle
 		return fn.Invalid(f)
 	}
 	ctx := r.Context()
-	citizenID, err := sso.CitizenOf(ctx, s.pool, c.AppID, req.CitizenID)
+	citizenID, err := sso.CitizenOf(ctx, s.pool, c.AppID, c.Environment, req.CitizenID)
 	if err != nil {
 		return err
 	}

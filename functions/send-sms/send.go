@@ -80,7 +80,7 @@ func (s *server) send(w http.ResponseWriter, r *http.Request, c vendorauth.Calle
 	if err != nil {
 		return err
 	}
-	to, citizenID, err := s.recipient(ctx, c.AppID, req)
+	to, citizenID, err := s.recipient(ctx, c, req)
 	if err != nil {
 		return err
 	}
@@ -189,16 +189,17 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// recipient resolves the number to text: a citizen of this application, or the number given.
-func (s *server) recipient(ctx context.Context, appID string, req sendRequest) (mobile, citizenID string, err error) {
+// recipient resolves the number to text: a citizen of this application (in the test
+// environment, a test citizen), or the number given.
+func (s *server) recipient(ctx context.Context, c vendorauth.Caller, req sendRequest) (mobile, citizenID string, err error) {
 	if req.Mobile != "" {
 		return req.Mobile, "", nil
 	}
-	if citizenID, err = sso.CitizenOf(ctx, s.pool, appID, req.CitizenID); err != nil {
+	if citizenID, err = sso.CitizenOf(ctx, s.pool, c.AppID, c.Environment, req.CitizenID); err != nil {
 		return "", "", err
 	}
-	c, err := citizens.Get(ctx, s.pool, s.sealer, citizenID)
-	return c.Mobile, citizenID, err
+	person, err := citizens.Get(ctx, s.pool, s.sealer, citizenID)
+	return person.Mobile, citizenID, err
 }
 
 // checkLimits holds the per-number limits for one application and template, counted under a

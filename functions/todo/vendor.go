@@ -127,7 +127,7 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, c vendorauth.Cal
 		return fn.Invalid(f)
 	}
 	ctx := r.Context()
-	citizenID, err := sso.CitizenOf(ctx, s.pool, c.AppID, req.CitizenID)
+	citizenID, err := sso.CitizenOf(ctx, s.pool, c.AppID, c.Environment, req.CitizenID)
 	if err != nil {
 		return err
 	}

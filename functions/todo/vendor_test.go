@@ -437,3 +437,18 @@ func TestUnknownCitizen(t *testing.T) {
 		t.Fatalf("%d items stored, want none", n)
 	}
 }
+
+// A call signed with the test secret reaches only the application's test citizens: a citizen
+// who signed in to a live service of the application is out of the test environment's reach.
+func TestTestSecretReachesOnlyTestCitizens(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	a := h.grantedApp("晋城市住房公积金中心")
+	c := h.newCitizen()
+	to := h.pairwise(a, c)
+	h.exec(`DELETE FROM test_citizens WHERE application_id = $1 AND citizen_id = $2`, a.ID, c.ID)
+	h.signed(a, "POST", "/api/v1/todos", newTodo(to, "WO-public")).wantProblem(t, http.StatusUnprocessableEntity, "unknown-citizen")
+	if n := scalar[int](h, `SELECT count(*) FROM todos`); n != 0 {
+		t.Fatalf("%d to-dos stored for a citizen out of reach", n)
+	}
+}

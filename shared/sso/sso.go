@@ -196,12 +196,20 @@ func PairwiseID(s *seal.Sealer, appID, citizenID string) string {
 }
 
 // CitizenOf resolves an application's pairwise id to the citizen, for capabilities that
-// address a citizen: only citizens who signed in to the application's services resolve.
-func CitizenOf(ctx context.Context, q db.Querier, appID, pairwiseID string) (string, error) {
+// address a citizen: only citizens who signed in to the application's services resolve, and
+// a call signed with the test secret reaches only the application's test citizens, so a test
+// environment can never text or message the public.
+func CitizenOf(ctx context.Context, q db.Querier, appID, env, pairwiseID string) (string, error) {
 	var id string
-	err := q.QueryRow(ctx, `SELECT citizen_id FROM pairwise_ids WHERE application_id = $1 AND pairwise_id = $2`, appID, pairwiseID).Scan(&id)
+	err := q.QueryRow(ctx, `SELECT p.citizen_id FROM pairwise_ids p WHERE p.application_id = $1 AND p.pairwise_id = $2
+		AND ($3 <> 'test' OR EXISTS (SELECT 1 FROM test_citizens t WHERE t.application_id = $1 AND t.citizen_id = p.citizen_id))`,
+		appID, pairwiseID, env).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		p := fn.Errorf(http.StatusUnprocessableEntity, "unknown-citizen", "No citizen with that id has signed in to this application's services.")
+		detail := "No citizen with that id has signed in to this application's services."
+		if env == EnvTest {
+			detail = "No test citizen of this application has that id (calls signed with the test secret reach only the application's test citizens)."
+		}
+		p := fn.Errorf(http.StatusUnprocessableEntity, "unknown-citizen", detail)
 		p.Params = []fn.InvalidParam{{Name: "citizen_id", Reason: "not a citizen id of this application"}}
 		return "", p
 	}
