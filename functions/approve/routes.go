@@ -51,6 +51,8 @@ func newServer(d deps) http.Handler {
 		r.Handle("POST /api/v1/admin/capabilities/{id}/"+name, admin(s.decideGrant(name)))
 	}
 
+	r.Handle("GET /api/v1/admin/audit", admin(s.searchAudit))
+
 	r.Handle("GET /api/v1/admin/tags", admin(s.listTags))
 	r.Handle("POST /api/v1/admin/tags", admin(s.createTag))
 	r.Handle("DELETE /api/v1/admin/tags/{slug}", admin(s.deleteTag))
