@@ -22,6 +22,7 @@ import (
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/db"
 	"github.com/jinlaiban/openplatform/shared/fn"
+	"github.com/jinlaiban/openplatform/shared/objstore"
 	"github.com/jinlaiban/openplatform/shared/seal"
 	"github.com/jinlaiban/openplatform/shared/testenv"
 )
@@ -61,18 +62,20 @@ type harness struct {
 	sealer *seal.Sealer
 	srv    *httptest.Server
 	logs   *syncBuffer
+	store  *objstore.Store // the bucket of the SMS application forms
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	pool := testenv.Pool(t)
 	sealer := testenv.Sealer(t)
+	store := testenv.Store(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(fn.Wrap(newServer(deps{pool: pool, sealer: sealer, store: testenv.Store(t), sessions: &auth.Sessions{Pool: pool}}),
+	srv := httptest.NewServer(fn.Wrap(newServer(deps{pool: pool, sealer: sealer, store: store, sessions: &auth.Sessions{Pool: pool}}),
 		fn.Options{Name: "register-app", MaxBodyBytes: 64 << 10, Logger: logger}))
 	t.Cleanup(srv.Close) // runs before the pool closes (cleanups run last-in first-out)
-	return &harness{t: t, pool: pool, sealer: sealer, srv: srv, logs: logs}
+	return &harness{t: t, pool: pool, sealer: sealer, srv: srv, logs: logs, store: store}
 }
 
 // closedLogs stops the server, waiting for every request (and its access-log line) to

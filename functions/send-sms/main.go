@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -23,6 +24,24 @@ type config struct {
 	PerDay    int `envconfig:"SMS_LIMIT_PER_DAY" default:"10"`
 }
 
+// check refuses settings that would refuse every call: a send needs a limit of at least one
+// at each level, the longer windows no smaller than the shorter.
+func (c config) check(limit capabilities.Limit) error {
+	switch {
+	case limit.PerMinute < 1:
+		return errors.New("CAPABILITY_RATE_PER_MINUTE: must be at least 1")
+	case c.SignatureWindow <= 0 || c.SignatureWindow > 15*time.Minute:
+		return errors.New("SIGNATURE_WINDOW: must be more than 0 and at most 15m")
+	case c.PerMinute < 1:
+		return errors.New("SMS_LIMIT_PER_MINUTE: must be at least 1")
+	case c.PerHour < c.PerMinute:
+		return errors.New("SMS_LIMIT_PER_HOUR: must be at least SMS_LIMIT_PER_MINUTE")
+	case c.PerDay < c.PerHour:
+		return errors.New("SMS_LIMIT_PER_DAY: must be at least SMS_LIMIT_PER_HOUR")
+	}
+	return nil
+}
+
 func main() { fn.Main("send-sms", setup) }
 
 func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
@@ -33,6 +52,9 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 		if err := rt.Load(spec); err != nil {
 			return nil, err
 		}
+	}
+	if err := cfg.check(limit); err != nil {
+		return nil, err
 	}
 	pool, err := rt.DB()
 	if err != nil {

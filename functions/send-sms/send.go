@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -69,8 +69,6 @@ func (s *server) send(w http.ResponseWriter, r *http.Request, c vendorauth.Calle
 	if err != nil {
 		return err
 	}
-	body, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	req, err := fn.Decode[sendRequest](r)
 	if err != nil {
 		return err
@@ -84,7 +82,9 @@ func (s *server) send(w http.ResponseWriter, r *http.Request, c vendorauth.Calle
 	if err != nil {
 		return err
 	}
-	hash := capabilities.RequestHash(r, body)
+	// A retry is the same request in content, however its JSON is laid out.
+	canonical, _ := json.Marshal(req)
+	hash := capabilities.RequestHash(r, canonical)
 	toIndex := s.sealer.Index("sms-mobile", to)
 	var res sendResult
 	status := http.StatusCreated
@@ -103,6 +103,7 @@ func (s *server) send(w http.ResponseWriter, r *http.Request, c vendorauth.Calle
 					return capabilities.ErrKeyReused
 				}
 				status = http.StatusOK
+				w.Header().Set("Idempotent-Replayed", "true")
 				return nil
 			}
 			if !errors.Is(err, pgx.ErrNoRows) {
@@ -112,8 +113,15 @@ func (s *server) send(w http.ResponseWriter, r *http.Request, c vendorauth.Calle
 		if err := s.checkLimits(ctx, tx, c.AppID, req.TemplateCode, toIndex); err != nil {
 			return err
 		}
+		provider := s.provider
+		if dev, ok := provider.(*sms.Dev); ok {
+			// The development provider writes to the database: in this transaction, not on a
+			// second connection, which a pool held by sends waiting for this one's lock would
+			// never free.
+			provider = &sms.Dev{DB: tx, Sealer: dev.Sealer}
+		}
 		res.Status = "sent"
-		res.ProviderID, err = s.provider.Send(ctx, sms.Message{To: to, SignName: tpl.signName, TemplateCode: req.TemplateCode, Params: req.Params})
+		res.ProviderID, err = provider.Send(ctx, sms.Message{To: to, SignName: tpl.signName, TemplateCode: req.TemplateCode, Params: req.Params})
 		if err != nil {
 			fn.Logger(ctx).Warn("sms provider refused", "err", err.Error())
 			res.Status, res.Error, res.ProviderID = "failed", "the SMS provider did not accept the message", ""

@@ -59,13 +59,20 @@ func StartFormUpload(ctx context.Context, tx db.Querier, appID string, f FormUpl
 
 // CompleteFormUpload checks the uploaded form and attaches it.
 func CompleteFormUpload(ctx context.Context, tx db.Querier, store services.Inspector, appID string) (Grant, error) {
-	var key, ctype string
+	var key, ctype, status string
 	var size int64
 	var expired bool
-	err := tx.QueryRow(ctx, `SELECT coalesce(upload_key, ''), coalesce(upload_type, ''), coalesce(upload_size, 0), coalesce(upload_expires < now(), true)
-		FROM capability_grants WHERE application_id = $1 AND capability = 'sms' FOR UPDATE`, appID).Scan(&key, &ctype, &size, &expired)
-	if err != nil || key == "" {
+	err := tx.QueryRow(ctx, `SELECT coalesce(upload_key, ''), coalesce(upload_type, ''), coalesce(upload_size, 0), coalesce(upload_expires < now(), true), status
+		FROM capability_grants WHERE application_id = $1 AND capability = 'sms' FOR UPDATE`, appID).Scan(&key, &ctype, &size, &expired, &status)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && key == "") {
 		return Grant{}, fn.Errorf(http.StatusConflict, "upload-missing", "Start an upload of the form first.")
+	}
+	if err != nil {
+		return Grant{}, err
+	}
+	// An upload started before applying must not replace the form under review or granted.
+	if status == Pending || status == Granted {
+		return Grant{}, fn.Errorf(http.StatusConflict, fn.CodeInvalidState, "The SMS grant is pending or granted; its form cannot change now.")
 	}
 	if expired {
 		return Grant{}, fn.Errorf(http.StatusConflict, "upload-expired", "This upload expired; start a new one.")

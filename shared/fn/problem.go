@@ -56,7 +56,7 @@ var titles = map[int]string{
 	400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
 	405: "Method not allowed", 409: "Conflict", 413: "Body too large", 415: "Unsupported media type",
 	422: "Invalid request", 423: "Locked", 429: "Too many requests", 500: "Internal error",
-	503: "Service unavailable",
+	502: "Bad gateway", 503: "Service unavailable",
 }
 
 // Errorf builds a Problem.
