@@ -77,6 +77,7 @@ func (s *server) approveApplication(w http.ResponseWriter, r *http.Request, p au
 	if err != nil {
 		return err
 	}
+	s.nudger.Nudge()
 	return fn.JSON(w, http.StatusOK, a)
 }
 
@@ -109,18 +110,8 @@ func (s *server) rejectApplication(w http.ResponseWriter, r *http.Request, p aut
 	if err != nil {
 		return err
 	}
+	s.nudger.Nudge()
 	return fn.JSON(w, http.StatusOK, a)
-}
-
-// decisionData is the data of application decision events.
-type decisionData struct {
-	ApplicationID string `json:"application_id"`
-	Name          string `json:"name"`
-	VendorID      string `json:"vendor_id"`
-	Decision      string `json:"decision"`
-	Reason        string `json:"reason,omitempty"`
-	AppCode       string `json:"app_code,omitempty"`
-	DecidedAt     string `json:"decided_at"`
 }
 
 func decided(r *http.Request, tx pgx.Tx, p auth.Principal, a apps.Application, eventType, reason string) error {
@@ -130,7 +121,7 @@ func decided(r *http.Request, tx pgx.Tx, p auth.Principal, a apps.Application, e
 		return err
 	}
 	_, err := events.Write(ctx, tx, events.Event{Source: source, Type: eventType, Subject: "applications/" + a.ID,
-		Data: decisionData{ApplicationID: a.ID, Name: a.Name, VendorID: a.Vendor.ID, Decision: a.Status, Reason: reason,
+		Data: events.ApplicationDecision{ApplicationID: a.ID, Name: a.Name, VendorID: a.Vendor.ID, Decision: a.Status, Reason: reason,
 			AppCode: a.AppCode, DecidedAt: a.DecidedAt.UTC().Format("2006-01-02T15:04:05Z")}})
 	return err
 }

@@ -102,26 +102,14 @@ func (s *server) decideGrant(name string) auth.PrincipalHandler {
 				return err
 			}
 			_, err := events.Write(ctx, tx, events.Event{Source: source, Type: grantEvents[name], Subject: "capabilities/" + id,
-				Data: capabilityEventData{GrantID: id, Capability: g.Capability, ApplicationID: g.ApplicationID, Name: g.AppName,
+				Data: events.CapabilityDecision{GrantID: id, Capability: g.Capability, ApplicationID: g.ApplicationID, Name: g.AppName,
 					VendorID: g.VendorID, Decision: name, Status: g.Status, Reason: reason, DecidedAt: time.Now().UTC().Format(time.RFC3339)}})
 			return err
 		})
 		if err != nil {
 			return err
 		}
+		s.nudger.Nudge()
 		return fn.JSON(w, http.StatusOK, g)
 	}
-}
-
-// capabilityEventData is the data of capability decision events.
-type capabilityEventData struct {
-	GrantID       string `json:"grant_id"`
-	Capability    string `json:"capability"`
-	ApplicationID string `json:"application_id"`
-	Name          string `json:"name"`
-	VendorID      string `json:"vendor_id"`
-	Decision      string `json:"decision"`
-	Status        string `json:"status"`
-	Reason        string `json:"reason,omitempty"`
-	DecidedAt     string `json:"decided_at"`
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jinlaiban/openplatform/shared/auth"
+	"github.com/jinlaiban/openplatform/shared/events"
 	"github.com/jinlaiban/openplatform/shared/fn"
 	"github.com/jinlaiban/openplatform/shared/objstore"
 )
@@ -18,6 +19,10 @@ type config struct {
 	// stack only, never in a real deployment.
 	AllowHTTPLocalhost bool          `envconfig:"ALLOW_HTTP_LOCALHOST" default:"false"`
 	DownloadTTL        time.Duration `envconfig:"DOWNLOAD_URL_TTL" default:"5m"`
+	// RelayOutboxURL is relay-outbox's address: after each committed decision approve nudges
+	// it, so the decision's event leaves at once rather than at the relay's next scheduled
+	// run. Optional: without it the schedule alone relays.
+	RelayOutboxURL string `envconfig:"RELAY_OUTBOX_URL"`
 }
 
 func main() { fn.Main("approve", setup) }
@@ -39,5 +44,6 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newServer(deps{pool: pool, sealer: sealer, store: objstore.New(sc), sessions: &auth.Sessions{Pool: pool}, cfg: cfg}), nil
+	return newServer(deps{pool: pool, sealer: sealer, store: objstore.New(sc), sessions: &auth.Sessions{Pool: pool}, cfg: cfg,
+		nudger: events.NewNudger(cfg.RelayOutboxURL)}), nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/capabilities"
+	"github.com/jinlaiban/openplatform/shared/events"
 	"github.com/jinlaiban/openplatform/shared/fn"
 	"github.com/jinlaiban/openplatform/shared/objstore"
 	"github.com/jinlaiban/openplatform/shared/seal"
@@ -18,6 +19,7 @@ type deps struct {
 	store    *objstore.Store
 	sessions *auth.Sessions
 	cfg      config
+	nudger   *events.Nudger // tells relay-outbox after a decision committed (nil: never)
 }
 
 type server struct {
@@ -25,10 +27,11 @@ type server struct {
 	sealer *seal.Sealer
 	store  *objstore.Store
 	cfg    config
+	nudger *events.Nudger
 }
 
 func newServer(d deps) http.Handler {
-	s := &server{pool: d.pool, sealer: d.sealer, store: d.store, cfg: d.cfg}
+	s := &server{pool: d.pool, sealer: d.sealer, store: d.store, cfg: d.cfg, nudger: d.nudger}
 	admin := d.sessions.Admin
 	r := fn.NewRouter()
 	r.Handle("GET /api/v1/admin/applications", admin(s.listApplications))

@@ -171,13 +171,14 @@ func (s *server) decideService(name string) auth.PrincipalHandler {
 				return err
 			}
 			_, err := events.Write(ctx, tx, events.Event{Source: source, Type: dec.eventType, Subject: "services/" + id,
-				Data: serviceEventData{ServiceID: id, Name: svc.Name, ModuleCode: svc.ModuleCode, ApplicationID: svc.Application.ID,
+				Data: events.ServiceDecision{ServiceID: id, Name: svc.Name, ModuleCode: svc.ModuleCode, ApplicationID: svc.Application.ID,
 					VendorID: svc.VendorID, Decision: name, Status: svc.Status, Reason: reason, DecidedAt: time.Now().UTC().Format(time.RFC3339)}})
 			return err
 		})
 		if err != nil {
 			return err
 		}
+		s.nudger.Nudge()
 		return fn.JSON(w, http.StatusOK, svc)
 	}
 }
@@ -190,17 +191,4 @@ func (s *server) ensureProductionSecret(r *http.Request, tx pgx.Tx, appID string
 	}
 	_, err := apps.IssueSecret(r.Context(), tx, s.sealer, appID, apps.EnvProduction)
 	return err
-}
-
-// serviceEventData is the data of service decision events.
-type serviceEventData struct {
-	ServiceID     string `json:"service_id"`
-	Name          string `json:"name"`
-	ModuleCode    string `json:"module_code"`
-	ApplicationID string `json:"application_id"`
-	VendorID      string `json:"vendor_id"`
-	Decision      string `json:"decision"`
-	Status        string `json:"status"`
-	Reason        string `json:"reason,omitempty"`
-	DecidedAt     string `json:"decided_at"`
 }

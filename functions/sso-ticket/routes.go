@@ -29,5 +29,7 @@ func newServer(d deps) http.Handler {
 	r.Handle("GET /api/v1/citizen/services", s.signInEnabled(s.citizen(s.catalog)))
 	r.Handle("POST /api/v1/citizen/login-code", s.signInEnabled(s.sendLoginCode))
 	r.Handle("POST /api/v1/citizen/sessions", s.signInEnabled(s.signIn))
+	r.Handle("POST /api/v1/citizen/title-check", s.signInEnabled(s.citizen(s.titleCheck)))
+	r.Handle("POST /api/v1/citizen/tickets", s.signInEnabled(s.citizen(s.shellTicket)))
 	return r
 }

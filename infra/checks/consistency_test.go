@@ -12,7 +12,10 @@ import (
 // notRouted lists the server functions that deliberately have no public route in
 // infra/gateway/routes.yaml (e.g. event consumers reached only through the Broker), with
 // the reason. Every other server function must be routed.
-var notRouted = map[string]string{}
+var notRouted = map[string]string{
+	"relay-outbox": "triggered by its PingSource (the cron connector on OpenFaaS) and nudged by approve inside the cluster; never called from outside",
+	"notify":       "an event consumer: the Broker's Triggers and its PingSource (on OpenFaaS relay-outbox and the cron connector) call it inside the cluster",
+}
 
 // The same set of functions everywhere: functions/ (discovered: every directory with a
 // go.mod; a server runs on fn.Main, a one-shot program does not), the Knative Services and

@@ -226,3 +226,18 @@ func KustomizationFiles(dir string, notResources ...string) (listed, unlisted []
 	sort.Strings(unlisted)
 	return listed, unlisted, err
 }
+
+// SinkBindingVars are what a SinkBinding injects into its subject's containers.
+var SinkBindingVars = []string{"K_SINK", "K_CE_OVERRIDES"}
+
+// SinkBound reports whether a SinkBinding of the kustomization binds the Knative Service
+// name (so its containers get K_SINK from the binding).
+func (k *Knative) SinkBound(name string) bool {
+	for _, sb := range k.SinkBindings {
+		s := sb.Spec.Subject
+		if s.Kind == "Service" && strings.HasPrefix(s.APIVersion, "serving.knative.dev/") && s.Name == name {
+			return true
+		}
+	}
+	return false
+}

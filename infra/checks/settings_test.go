@@ -21,6 +21,9 @@ var notNeeded = map[string]map[string]string{
 // have the same value.
 var platformDifferences = map[string]string{
 	"TRUSTED_PROXY_HOPS": "the proxies in front of a function differ (Knative: gateway, ingress, queue-proxy; OpenFaaS: gateway, OpenFaaS gateway)",
+	"K_SINK":             "relay-outbox's event sink: on Knative the Broker, injected by a SinkBinding (not in the Service); on OpenFaaS, which has no Broker, notify's address",
+	"RELAY_OUTBOX_URL":   "functions reach each other by platform-specific addresses (Knative: <name>.<namespace>.svc.cluster.local; OpenFaaS: the gateway's /function/<name>)",
+	"NOTIFY_URL":         "functions reach each other by platform-specific addresses (Knative: <name>.<namespace>.svc.cluster.local; OpenFaaS: the gateway's /function/<name>)",
 }
 
 // Every setting a function reads that must be set is given, secrets come from Secrets
@@ -38,6 +41,14 @@ func TestKnativeGivesEachProgramItsSettings(t *testing.T) {
 		if s, ok := f.knative.Services[p.Name]; ok && len(s.Spec.Template.Spec.Containers) == 1 {
 			where = "infra/knative Service " + p.Name
 			env, probs = ContainerEnv(s.Spec.Template.Spec.Containers[0], f.knative.ConfigMaps)
+			for _, v := range SinkBindingVars {
+				if _, set := env[v]; set && f.knative.SinkBound(p.Name) {
+					probs = append(probs, fmt.Sprintf("sets %s, which its SinkBinding injects: remove it here", v))
+				}
+			}
+			if f.knative.SinkBound(p.Name) {
+				env["K_SINK"] = Source{Kind: "sinkbinding"} // what a program does not read is reported below
+			}
 		} else if j, ok := f.knative.Jobs[p.Name]; ok && len(j.Spec.Template.Spec.Containers) == 1 {
 			where = "infra/knative Job " + p.Name
 			env, probs = ContainerEnv(j.Spec.Template.Spec.Containers[0], f.knative.ConfigMaps)

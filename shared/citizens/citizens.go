@@ -38,6 +38,17 @@ func Create(ctx context.Context, q db.Querier, s *seal.Sealer, c Citizen) (Citiz
 	if c.RealNameLevel == "" {
 		c.RealNameLevel = "basic"
 	}
+	err := q.QueryRow(ctx, `INSERT INTO citizens (mobile, mobile_index, id_number, id_number_index, name, face_image_key, real_name_level)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, sealedRow(s, c)...).Scan(&c.ID)
+	if db.IsUniqueViolation(err, "") {
+		return c, fn.Errorf(http.StatusConflict, "citizen-exists", "A citizen with that mobile or ID number exists already.")
+	}
+	return c, err
+}
+
+// sealedRow is a citizen as stored, in the order of sealedColumns: personal data sealed,
+// blind indexes for the mobile and ID numbers.
+func sealedRow(s *seal.Sealer, c Citizen) []any {
 	var idNum, idIdx, name, face any
 	if c.IDNumber != "" {
 		idNum, idIdx = s.SealString(idNumberPurpose, c.IDNumber), s.Index(idNumberPurpose, c.IDNumber)
@@ -48,14 +59,10 @@ func Create(ctx context.Context, q db.Querier, s *seal.Sealer, c Citizen) (Citiz
 	if c.FaceImageKey != "" {
 		face = s.SealString(facePurpose, c.FaceImageKey)
 	}
-	err := q.QueryRow(ctx, `INSERT INTO citizens (mobile, mobile_index, id_number, id_number_index, name, face_image_key, real_name_level)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		s.SealString(mobilePurpose, c.Mobile), s.Index(mobilePurpose, c.Mobile), idNum, idIdx, name, face, c.RealNameLevel).Scan(&c.ID)
-	if db.IsUniqueViolation(err, "") {
-		return c, fn.Errorf(http.StatusConflict, "citizen-exists", "A citizen with that mobile or ID number exists already.")
-	}
-	return c, err
+	return []any{s.SealString(mobilePurpose, c.Mobile), s.Index(mobilePurpose, c.Mobile), idNum, idIdx, name, face, c.RealNameLevel}
 }
+
+var sealedColumns = []string{"mobile", "mobile_index", "id_number", "id_number_index", "name", "face_image_key", "real_name_level"}
 
 // IDByMobile finds a citizen by mobile number.
 func IDByMobile(ctx context.Context, q db.Querier, s *seal.Sealer, mobile string) (string, error) {

@@ -33,6 +33,7 @@ type Settings struct {
 	WriteTimeout    time.Duration `envconfig:"WRITE_TIMEOUT" default:"30s"`
 	IdleTimeout     time.Duration `envconfig:"IDLE_TIMEOUT" default:"120s"`
 	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s"`
+	PprofAddr       string        `envconfig:"PPROF_ADDR"` // opt-in Go profiles on a loopback address (pprof.go)
 }
 
 // Runtime is what a function's setup gets: its name, logger, settings, and ways to
@@ -101,6 +102,11 @@ func Run(ctx context.Context, name string, setup Setup, logOut io.Writer) error 
 	}
 	rt.Log = slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: rt.Settings.LogLevel})).With("function", name)
 	slog.SetDefault(rt.Log)
+	stopPprof, err := rt.servePprof()
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	handler, err := setup(ctx, rt)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jinlaiban/openplatform/shared/db"
 	"github.com/jinlaiban/openplatform/shared/valid"
@@ -22,6 +23,16 @@ func PreChecks(ctx context.Context, q db.Querier, s Service, allowLocalHTTP bool
 		s.Application.ID, s.ModuleCallbackCode, s.ID).Scan(&clashes); err != nil {
 		return nil, err
 	}
+	// The page title the JS-SDK reported when a tester opened the service in the simulator.
+	var title string
+	var seen bool
+	if err := q.QueryRow(ctx, `SELECT coalesce(max(title), ''), count(*) > 0 FROM page_titles WHERE service_id = $1`, s.ID).Scan(&title, &seen); err != nil {
+		return nil, err
+	}
+	titleDetail := "the page title reported by the JS-SDK in the simulator equals the service name (not observed yet: open the service in the simulator)"
+	if seen {
+		titleDetail = fmt.Sprintf("the page title reported by the JS-SDK in the simulator (%q) equals the service name (%q)", title, s.Name)
+	}
 	f, sec := s.Reports.Functional, s.Reports.Security
 	checks := []Check{
 		check("application-approved", s.Application.Status == "approved", "the owning application is "+s.Application.Status),
@@ -33,6 +44,7 @@ func PreChecks(ctx context.Context, q db.Querier, s Service, allowLocalHTTP bool
 		check("production-differs-from-test", s.ProductionURL != "" && s.ProductionURL != s.TestURL, "the production address differs from the test address"),
 		check("callback-code-unique", clashes == 0, "no other service of the application uses module_callback_code "+s.ModuleCallbackCode),
 		check("logo-attached", s.Logo.Attached, "a logo is attached"),
+		check("page-title-matches", seen && title == s.Name, titleDetail),
 	}
 	return checks, nil
 }

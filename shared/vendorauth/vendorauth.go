@@ -100,13 +100,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (Ca
 		return Caller{}, unauthorized("unknown-app-code", "No approved application has that appCode.", nil)
 	}
 	sts := signature.StringToSign(r.Method, r.URL.EscapedPath(), r.URL.RawQuery, h.AppCode, h.Timestamp, h.Nonce, body)
-	var c *Caller
-	for i := range secrets {
-		if signature.Equal(signature.Sign(secrets[i].secret, sts), h.Signature) {
-			c = &secrets[i].Caller
-			break
-		}
-	}
+	c := match(secrets, sts, h.Signature)
 	if c == nil {
 		sum := sha256.Sum256([]byte(sts))
 		return Caller{}, unauthorized("signature-mismatch", "The signature does not match. Compare your string to sign "+
@@ -126,6 +120,16 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (Ca
 type candidate struct {
 	Caller
 	secret string
+}
+
+// match returns the caller whose secret signed sts with sig, or nil.
+func match(candidates []candidate, sts, sig string) *Caller {
+	for i := range candidates {
+		if signature.Equal(signature.Sign(candidates[i].secret, sts), sig) {
+			return &candidates[i].Caller
+		}
+	}
+	return nil
 }
 
 func (v *Verifier) secrets(ctx context.Context, appCode string) ([]candidate, error) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/jinlaiban/openplatform/infra/devstack/stack"
 )
@@ -31,7 +32,10 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(data)
 	_ = os.Chmod(data, 0o755) // PostgreSQL may run as another user
-	platform, err = stack.Start(context.Background(), stack.Options{Root: root, DataDir: data, Log: os.Stderr})
+	// Event delivery at test speed: PingSources every second, broker backoffs a twentieth of
+	// the Triggers' (retry 10 from 1s: about 50 seconds in all).
+	platform, err = stack.Start(context.Background(), stack.Options{Root: root, DataDir: data, Log: os.Stderr,
+		PingInterval: time.Second, BrokerBackoffScale: 0.05})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: cannot start the platform:", err)
 		return 1

@@ -54,10 +54,11 @@ func sortTable(t *Table) {
 	sort.SliceStable(t.Routes, func(i, j int) bool { return len(t.Routes[i].Prefix) > len(t.Routes[j].Prefix) })
 }
 
-// Match returns the function that serves path, or "".
+// Match returns the function that serves path, or "". The prefix "/" matches every path
+// (the longest prefix still wins, so it only takes what no other prefix claims).
 func (t Table) Match(path string) string {
 	for _, r := range t.Routes {
-		if path == r.Prefix || strings.HasPrefix(path, r.Prefix+"/") {
+		if path == r.Prefix || strings.HasPrefix(path, strings.TrimSuffix(r.Prefix, "/")+"/") {
 			return r.Function
 		}
 	}

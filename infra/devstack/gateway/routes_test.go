@@ -27,6 +27,39 @@ func TestLongestPrefixOnSegmentBoundaryWins(t *testing.T) {
 	}
 }
 
+// The root prefix takes only what no other prefix claims: /api/… still goes to the
+// functions, and segment boundaries still hold for them.
+func TestRootPrefixIsTheFallback(t *testing.T) {
+	t.Parallel()
+	table := Table{Routes: []Route{{"/", "portal"}, {"/api/v1/apps", "register-app"}, {"/api/v1/sso/open", "sso-ticket"}}}
+	sortTable(&table)
+	cases := map[string]string{
+		"/":                       "portal",
+		"/console/apps/42":        "portal",
+		"/sdk/jssdk-1.0.0.js":     "portal",
+		"/api/v1/apps":            "register-app",
+		"/api/v1/apps/42/submit":  "register-app",
+		"/api/v1/sso/open":        "sso-ticket",
+		"/api/v1/appsx":           "portal",
+		"/api/v1/nothing-here/42": "portal",
+	}
+	for path, want := range cases {
+		if got := table.Match(path); got != want {
+			t.Errorf("Match(%q) = %q, want %q", path, got, want)
+		}
+	}
+	real, err := LoadTable(filepath.Join("..", "..", "gateway", "routes.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"/": "portal", "/simulator/": "portal", "/api/v1/sessions": "accounts",
+		"/api/v1/citizen/title-check": "sso-ticket", "/api/v1/citizen/messages": "send-message", "/api/v1/admin/audit": "approve"} {
+		if got := real.Match(path); got != want {
+			t.Errorf("routes.yaml: Match(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
 func TestRouteTableFileLoads(t *testing.T) {
 	t.Parallel()
 	table, err := LoadTable(filepath.Join("..", "..", "gateway", "routes.yaml"))

@@ -4,7 +4,8 @@
 //
 // An application's page is /apps/<appCode>/ (use it as the service's test or production
 // address); its secrets are registered with POST /_/credentials, as a vendor would
-// configure its own backend.
+// configure its own backend. The page loads the platform's JS-SDK and reports its title to
+// the super-app simulator that frames it.
 package samplevendor
 
 import (
@@ -24,11 +25,12 @@ type Vendor struct {
 	platform string
 	mu       sync.Mutex
 	clients  map[string]*sdk.Client
+	titles   map[string]string
 }
 
 // New returns a sample vendor calling the platform's gateway at platformURL.
 func New(platformURL string) *Vendor {
-	return &Vendor{platform: platformURL, clients: map[string]*sdk.Client{}}
+	return &Vendor{platform: platformURL, clients: map[string]*sdk.Client{}, titles: map[string]string{}}
 }
 
 // Credentials registers an application's secrets.
@@ -36,12 +38,22 @@ type Credentials struct {
 	AppCode          string `json:"app_code"`
 	TestSecret       string `json:"test_secret"`
 	ProductionSecret string `json:"production_secret"`
+	// Title is the pages' title (default 示例服务): the platform's rule is that it equals
+	// the service's listed name, which the simulator checks.
+	Title string `json:"title,omitempty"`
 }
+
+// DefaultTitle is the sample pages' title when none was registered.
+const DefaultTitle = "示例服务"
+
+// SDKPath is the JS-SDK version the sample pages load from the platform.
+const SDKPath = "/sdk/jssdk-1.0.0.js"
 
 // Handler serves the vendor.
 func (v *Vendor) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /_/credentials", v.register)
+	mux.HandleFunc("GET /apps/{app}/page.js", v.script)
 	mux.HandleFunc("GET /apps/{app}/", v.page)
 	mux.HandleFunc("POST /apps/{app}/notify", v.notify)
 	return mux
@@ -55,6 +67,7 @@ func (v *Vendor) register(w http.ResponseWriter, r *http.Request) {
 	}
 	v.mu.Lock()
 	v.clients[c.AppCode] = sdk.New(v.platform, c.AppCode, c.TestSecret, c.ProductionSecret)
+	v.titles[c.AppCode] = c.Title
 	v.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -71,7 +84,11 @@ type Result struct {
 func (v *Vendor) page(w http.ResponseWriter, r *http.Request) {
 	v.mu.Lock()
 	client := v.clients[r.PathValue("app")]
+	title := v.titles[r.PathValue("app")]
 	v.mu.Unlock()
+	if title == "" {
+		title = DefaultTitle
+	}
 	ticket := r.URL.Query().Get("ticket")
 	res := Result{ModuleCallbackCode: r.URL.Query().Get("module_callback_code"), Environment: sdk.Environment(ticket)}
 	status := http.StatusOK
@@ -98,7 +115,23 @@ func (v *Vendor) page(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_ = page.Execute(w, res)
+	_ = page.Execute(w, pageData{Result: res, Title: title, SDK: v.platform + SDKPath, Script: "/apps/" + r.PathValue("app") + "/page.js"})
+}
+
+type pageData struct {
+	Result
+	Title, SDK, Script string
+}
+
+// script is the page's own script: once the shell answers, it reports the page title (the
+// simulator compares it with the service's name).
+func (v *Vendor) script(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	_, _ = w.Write([]byte(`jlb.ready(function (env) {
+  document.body.setAttribute('data-shell', env.inShell ? 'yes' : 'no');
+  if (jlb.can('setTitle')) jlb.setTitle(document.title);
+});
+`))
 }
 
 // NotifyRequest asks the sample vendor to use the platform's capabilities for a citizen
@@ -151,11 +184,12 @@ func (v *Vendor) notify(w http.ResponseWriter, r *http.Request) {
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>示例服务</title>
+<title>{{.Title}}</title>
 <style>body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f5f7fa;color:#1f2d3d}
 main{max-width:28rem;margin:0 auto;padding:1.5rem}h1{font-size:1.25rem}dl{background:#fff;border-radius:8px;padding:1rem;display:grid;grid-template-columns:auto 1fr;gap:.5rem 1rem}
 dt{color:#5a6b7d}.err{color:#c0392b;background:#fff;border-radius:8px;padding:1rem}img{width:4rem;border-radius:50%}</style></head>
-<body><main><h1>示例服务 · Sample vendor service</h1>
+<script src="{{.SDK}}"></script><script src="{{.Script}}"></script>
+<body><main><h1>{{.Title}} · Sample vendor service</h1>
 {{if .Error}}<p class="err">{{.Error}}</p>{{else}}<dl>
 <dt>环境</dt><dd>{{.Environment}}</dd>
 <dt>module_callback_code</dt><dd>{{.ModuleCallbackCode}}</dd>

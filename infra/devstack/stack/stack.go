@@ -45,6 +45,11 @@ type Options struct {
 	AdminLogin   string            // the seeded administrator (default "admin")
 	Env          map[string]string // extra environment for every function
 	Log          io.Writer         // the stack's own messages
+	// Event delivery (broker.go, scheduler.go): the broker's backoff delays are multiplied by
+	// BrokerBackoffScale (default 1; tests shrink them), the PingSources fire every
+	// PingInterval (default one minute; negative: never).
+	BrokerBackoffScale float64
+	PingInterval       time.Duration
 }
 
 // Stack is a running platform.
@@ -62,6 +67,9 @@ type Stack struct {
 	gateway       *http.Server
 	s3            *http.Server
 	vendor        *http.Server
+	Broker        *Broker    // plays the Knative Broker and its Triggers (broker.go)
+	Scheduler     *Scheduler // plays the PingSources (scheduler.go)
+	eventing      *Eventing
 }
 
 // Function is one running function process.
@@ -133,6 +141,9 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if err := s.seedCitizens(ctx, keyFile); err != nil {
 		return s, fmt.Errorf("seeding citizens: %w", err)
 	}
+	if err := s.startEvents(); err != nil {
+		return s, err
+	}
 	port := o.FunctionPort
 	for _, name := range names {
 		if oneShot[name] {
@@ -146,12 +157,16 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		} else {
 			port++
 		}
-		f := &Function{Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", p), Binary: filepath.Join(s.binDir(), name),
-			LogFile: filepath.Join(s.LogDir, name+".log"), env: append([]string{fmt.Sprintf("PORT=%d", p)}, common...)}
-		if err := f.start(); err != nil {
-			return s, err
+		s.Functions[name] = &Function{Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", p), Binary: filepath.Join(s.binDir(), name),
+			LogFile: filepath.Join(s.LogDir, name+".log"), env: []string{fmt.Sprintf("PORT=%d", p)}}
+	}
+	for _, name := range names { // every address is known now: functions can be told each other's
+		if f := s.Functions[name]; f != nil {
+			f.env = append(append(f.env, s.eventEnv(name)...), common...)
+			if err := f.start(); err != nil {
+				return s, err
+			}
 		}
-		s.Functions[name] = f
 	}
 	for _, f := range s.Functions {
 		if err := waitReady(ctx, f); err != nil {
@@ -164,6 +179,7 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if err := s.startSampleVendor(); err != nil {
 		return s, err
 	}
+	s.startScheduler()
 	return s, nil
 }
 
@@ -364,6 +380,7 @@ func (s *Stack) Stop() {
 		_ = s.gateway.Shutdown(ctx)
 		cancel()
 	}
+	s.stopEvents()
 	for _, f := range s.Functions {
 		f.stop()
 	}
