@@ -24,9 +24,10 @@ dev-reset: ## wipe the local platform's data (database, keys, logs)
 test: tools check build ## run every module's tests against real PostgreSQL
 	$(GO) test -count=1 $(PACKAGES)
 
-check: ## formatting and vet
+check: ## formatting, vet, and every function module tidy enough to build on its own
 	@unformatted=$$(gofmt -l $(MODULES)); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PACKAGES)
+	@for d in functions/*/; do (cd $$d && GOWORK=off $(GO) mod tidy -diff >/dev/null) || { echo "$$d: go.mod/go.sum not tidy: run (cd $$d && GOWORK=off go mod tidy)"; exit 1; }; done
 
 build: ## every function as a static binary (as the images are built)
 	CGO_ENABLED=0 $(GO) build -o /dev/null $(addprefix ./,$(patsubst $(CURDIR)/%,%,$(filter $(CURDIR)/functions/%,$(MODULES))))
