@@ -57,6 +57,9 @@ func (s *server) update(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err != nil {
 		return err
 	}
+	if _, err := apps.GetOwned(r.Context(), s.pool, s.sealer, p.AccountID, id); err != nil {
+		return err // another vendor's application is "not found" before its body is read
+	}
 	d, err := fn.Decode[apps.Declaration](r)
 	if err != nil {
 		return err

@@ -22,7 +22,7 @@ type startUploadResponse struct {
 // startUpload returns a presigned PUT for one file under a key the server chooses; the
 // browser sends the bytes straight to object storage, then calls complete.
 func (s *server) startUpload(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := fn.UUIDParam(r, "id", "Service")
+	id, err := s.ownedID(r, p)
 	if err != nil {
 		return err
 	}

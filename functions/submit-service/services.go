@@ -87,7 +87,7 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, p auth.Principal) e
 
 // update replaces the declaration while the service is in testing.
 func (s *server) update(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := fn.UUIDParam(r, "id", "Service")
+	id, err := s.ownedID(r, p)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ type productionURLRequest struct {
 
 // setProductionURL sets the address used once live (seed §4.3.6: it may change until then).
 func (s *server) setProductionURL(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := fn.UUIDParam(r, "id", "Service")
+	id, err := s.ownedID(r, p)
 	if err != nil {
 		return err
 	}
@@ -186,4 +186,15 @@ func (s *server) move(w http.ResponseWriter, r *http.Request, p auth.Principal, 
 		return err
 	}
 	return fn.JSON(w, http.StatusOK, svc)
+}
+
+// ownedID is the path's service id once the service is known to be the vendor's: another
+// vendor's service is "not found" before its request body is even read.
+func (s *server) ownedID(r *http.Request, p auth.Principal) (string, error) {
+	id, err := fn.UUIDParam(r, "id", "Service")
+	if err != nil {
+		return "", err
+	}
+	_, err = services.GetOwned(r.Context(), s.pool, p.AccountID, id)
+	return id, err
 }
