@@ -6,9 +6,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"time"
 
 	"github.com/jinlaiban/openplatform/shared/capabilities"
 	"github.com/jinlaiban/openplatform/shared/fn"
@@ -17,20 +15,9 @@ import (
 
 type config struct {
 	capabilities.Limit
-	SignatureWindow time.Duration `envconfig:"SIGNATURE_WINDOW" default:"5m"`
 	// AllowHTTPLocalhost admits http://localhost links: the development stack only, never in
 	// a real deployment.
 	AllowHTTPLocalhost bool `envconfig:"ALLOW_HTTP_LOCALHOST" default:"false"`
-}
-
-func (c config) check() error {
-	if c.PerMinute < 1 {
-		return errors.New("CAPABILITY_RATE_PER_MINUTE: must be at least 1")
-	}
-	if c.SignatureWindow <= 0 || c.SignatureWindow > 15*time.Minute {
-		return errors.New("SIGNATURE_WINDOW: must be more than 0 and at most 15m")
-	}
-	return nil
 }
 
 func main() { fn.Main("send-message", setup) }
@@ -40,7 +27,7 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err := rt.Load(&cfg); err != nil {
 		return nil, err
 	}
-	if err := cfg.check(); err != nil {
+	if err := cfg.Limit.Check(); err != nil {
 		return nil, err
 	}
 	pool, err := rt.DB()
@@ -51,5 +38,9 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newServer(deps{pool: pool, verifier: &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: cfg.SignatureWindow}, cfg: cfg}), nil
+	verifier, err := vendorauth.Load(rt, pool, sealer)
+	if err != nil {
+		return nil, err
+	}
+	return newServer(deps{pool: pool, verifier: verifier, cfg: cfg}), nil
 }

@@ -68,7 +68,7 @@ type settings struct {
 // defaultSettings are the deployed defaults: 1 message a minute, 5 an hour, 10 a day per
 // number and template, and an application limit the tests do not reach unless they mean to.
 func defaultSettings() settings {
-	return settings{cfg: config{SignatureWindow: 5 * time.Minute, PerMinute: 1, PerHour: 5, PerDay: 10},
+	return settings{cfg: config{PerMinute: 1, PerHour: 5, PerDay: 10},
 		limit: capabilities.Limit{PerMinute: 600}}
 }
 
@@ -106,7 +106,7 @@ func newHarnessWith(t *testing.T, st settings) *harness {
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	handler := newServer(deps{pool: pool, sealer: sealer, provider: st.provider, providerName: st.providerName, limit: st.limit, cfg: st.cfg,
-		verifier: &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: st.cfg.SignatureWindow}})
+		verifier: &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: 5 * time.Minute}})
 	srv := httptest.NewServer(fn.Wrap(handler, fn.Options{Name: "send-sms", MaxBodyBytes: maxBody, Logger: logger}))
 	t.Cleanup(srv.Close)
 	h := &harness{t: t, pool: pool, sealer: sealer, srv: srv, logs: logs, admin: testenv.SignIn(t, pool, sealer, "admin", "root")}

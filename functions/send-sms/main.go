@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/jinlaiban/openplatform/shared/capabilities"
 	"github.com/jinlaiban/openplatform/shared/fn"
@@ -17,7 +16,6 @@ import (
 )
 
 type config struct {
-	SignatureWindow time.Duration `envconfig:"SIGNATURE_WINDOW" default:"5m"`
 	// Per number, per application and template (at least 1/min, 5/h, 10/day by default).
 	PerMinute int `envconfig:"SMS_LIMIT_PER_MINUTE" default:"1"`
 	PerHour   int `envconfig:"SMS_LIMIT_PER_HOUR" default:"5"`
@@ -28,10 +26,8 @@ type config struct {
 // at each level, the longer windows no smaller than the shorter.
 func (c config) check(limit capabilities.Limit) error {
 	switch {
-	case limit.PerMinute < 1:
-		return errors.New("CAPABILITY_RATE_PER_MINUTE: must be at least 1")
-	case c.SignatureWindow <= 0 || c.SignatureWindow > 15*time.Minute:
-		return errors.New("SIGNATURE_WINDOW: must be more than 0 and at most 15m")
+	case limit.Check() != nil:
+		return limit.Check()
 	case c.PerMinute < 1:
 		return errors.New("SMS_LIMIT_PER_MINUTE: must be at least 1")
 	case c.PerHour < c.PerMinute:
@@ -64,10 +60,14 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	verifier, err := vendorauth.Load(rt, pool, sealer)
+	if err != nil {
+		return nil, err
+	}
 	provider, err := sms.New(sc, pool, sealer)
 	if err != nil {
 		return nil, err
 	}
 	return newServer(deps{pool: pool, sealer: sealer, provider: provider, providerName: sc.Provider, limit: limit, cfg: cfg,
-		verifier: &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: cfg.SignatureWindow}}), nil
+		verifier: verifier}), nil
 }

@@ -13,8 +13,7 @@ import (
 )
 
 type config struct {
-	TokenTTL        time.Duration `envconfig:"ACCESS_TOKEN_TTL" default:"5m"`
-	SignatureWindow time.Duration `envconfig:"SIGNATURE_WINDOW" default:"5m"`
+	TokenTTL time.Duration `envconfig:"ACCESS_TOKEN_TTL" default:"5m"`
 }
 
 func main() { fn.Main("sso-exchange", setup) }
@@ -35,5 +34,9 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newServer(pool, &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: cfg.SignatureWindow}, cfg.TokenTTL), nil
+	verifier, err := vendorauth.Load(rt, pool, sealer)
+	if err != nil {
+		return nil, err
+	}
+	return newServer(pool, verifier, cfg.TokenTTL), nil
 }

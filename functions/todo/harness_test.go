@@ -70,21 +70,21 @@ type harness struct {
 // defaultConfig is the configuration as deployed, with a limit the tests do not reach
 // unless they mean to.
 func defaultConfig() config {
-	return config{Limit: limit(600), SignatureWindow: 5 * time.Minute}
+	return config{Limit: limit(600)}
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessWith(t, defaultConfig()) }
 
 func newHarnessWith(t *testing.T, cfg config) *harness {
 	t.Helper()
-	if err := cfg.check(); err != nil {
+	if err := cfg.Limit.Check(); err != nil {
 		t.Fatal(err)
 	}
 	pool := testenv.Pool(t)
 	sealer := testenv.Sealer(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	handler := newServer(deps{pool: pool, sealer: sealer, verifier: &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: cfg.SignatureWindow}, cfg: cfg})
+	handler := newServer(deps{pool: pool, sealer: sealer, verifier: &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: 5 * time.Minute}, cfg: cfg})
 	srv := httptest.NewServer(fn.Wrap(handler, fn.Options{Name: "todo", MaxBodyBytes: maxBody, Logger: logger}))
 	t.Cleanup(srv.Close)
 	h := &harness{t: t, pool: pool, sealer: sealer, srv: srv, logs: logs, admin: testenv.SignIn(t, pool, sealer, "admin", "root")}

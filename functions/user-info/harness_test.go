@@ -88,7 +88,7 @@ func newHarness(t *testing.T) *harness {
 	verifier := &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: signatureWindow}
 	gateway := http.NewServeMux()
 	gateway.Handle(userInfoPath, newServer(deps{pool: pool, sealer: sealer, store: store, verifier: verifier,
-		cfg: config{SignatureWindow: signatureWindow, FaceURLTTL: faceURLTTL}}))
+		cfg: config{FaceURLTTL: faceURLTTL}}))
 	gateway.Handle("/api/v1/sso/token", exchangeStandIn(pool, sealer, verifier))
 	srv := httptest.NewServer(fn.Wrap(gateway, fn.Options{Name: "user-info", MaxBodyBytes: 64 << 10, Logger: logger}))
 	t.Cleanup(srv.Close)

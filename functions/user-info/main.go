@@ -14,8 +14,7 @@ import (
 )
 
 type config struct {
-	SignatureWindow time.Duration `envconfig:"SIGNATURE_WINDOW" default:"5m"`
-	FaceURLTTL      time.Duration `envconfig:"FACE_IMAGE_URL_TTL" default:"60s"`
+	FaceURLTTL time.Duration `envconfig:"FACE_IMAGE_URL_TTL" default:"60s"`
 }
 
 func main() { fn.Main("user-info", setup) }
@@ -37,6 +36,9 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	verifier := &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: cfg.SignatureWindow}
+	verifier, err := vendorauth.Load(rt, pool, sealer)
+	if err != nil {
+		return nil, err
+	}
 	return newServer(deps{pool: pool, sealer: sealer, store: objstore.New(sc), verifier: verifier, cfg: cfg}), nil
 }

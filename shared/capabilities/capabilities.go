@@ -6,6 +6,7 @@ package capabilities
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -127,4 +128,12 @@ func UsageOf(ctx context.Context, q db.Querier, appID string, days int) ([]Usage
 		err := row.Scan(&u.Capability, &u.Day, &u.Count)
 		return u, err
 	})
+}
+
+// Check refuses a limit that would refuse every call.
+func (l Limit) Check() error {
+	if l.PerMinute < 1 {
+		return errors.New("CAPABILITY_RATE_PER_MINUTE: must be at least 1")
+	}
+	return nil
 }

@@ -170,3 +170,20 @@ func (v *Verifier) useNonce(ctx context.Context, c Caller, nonce string, now tim
 	}
 	return fresh, err
 }
+
+// Config is the accepted clock difference of signed requests.
+type Config struct {
+	Window time.Duration `envconfig:"SIGNATURE_WINDOW" default:"5m"`
+}
+
+// Load builds a vendor-backend function's Verifier from its settings.
+func Load(rt *fn.Runtime, pool *pgxpool.Pool, sealer *seal.Sealer) (*Verifier, error) {
+	var c Config
+	if err := rt.Load(&c); err != nil {
+		return nil, err
+	}
+	if c.Window <= 0 || c.Window > 15*time.Minute {
+		return nil, errors.New("SIGNATURE_WINDOW: must be more than 0 and at most 15m")
+	}
+	return &Verifier{Pool: pool, Sealer: sealer, Window: c.Window}, nil
+}
