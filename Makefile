@@ -9,6 +9,7 @@ DEVDATA  ?= .devstack
 .PHONY: dev dev-reset test check build tools help
 
 include infra/deploy.mk
+include infra/browser.mk
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "%-18s %s\n", $$1, $$2 }'
@@ -32,7 +33,7 @@ check: ## formatting, vet, and every function module tidy enough to build on its
 build: ## every function as a static binary (as the images are built)
 	CGO_ENABLED=0 $(GO) build -o /dev/null $(addprefix ./,$(patsubst $(CURDIR)/%,%,$(filter $(CURDIR)/functions/%,$(MODULES))))
 
-tools: ## install what a fresh machine lacks: PostgreSQL's server binaries
+tools: browser-tools ## install what a fresh machine lacks: PostgreSQL's server binaries (and Chromium)
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
 		echo "installing PostgreSQL server binaries (Debian package postgresql)…"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \

@@ -31,7 +31,7 @@ func (r *signInRequest) Valid() map[string]string {
 }
 
 type signInResponse struct {
-	Token              string           `json:"token"`
+	Token              string           `json:"token,omitempty"`
 	CSRFToken          string           `json:"csrf_token"`
 	ExpiresAt          time.Time        `json:"expires_at"`
 	MustChangePassword bool             `json:"must_change_password"`
@@ -91,6 +91,9 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.sessions.SetCookies(w, ns) // only once the session is committed
+	if r.Header.Get("X-Session-Transport") == "cookie" {
+		resp.Token = "" // a browser keeps the session in the HttpOnly cookie; its scripts never see it
+	}
 	return fn.JSON(w, http.StatusCreated, resp)
 }
 

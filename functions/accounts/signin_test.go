@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -349,5 +350,35 @@ func TestSignInLockHoldsAgainstBurstsOfParallelGuesses(t *testing.T) {
 				t.Errorf("%s: %d failures counted for %d wrong passwords checked", tc.name, n, counts[http.StatusUnauthorized])
 			}
 		})
+	}
+}
+
+// A browser asking for a cookie session gets the session only in the HttpOnly cookie: the
+// page's scripts never see the token.
+func TestCookieSignInKeepsTheTokenOutOfTheBody(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := testenv.SignIn(t, h.pool, h.sealer, "admin", "cookie-admin")
+	req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/sessions", strings.NewReader(`{"login":"cookie-admin","password":"`+admin.Password+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Session-Transport", "cookie")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != 201 || body["token"] != nil || body["csrf_token"] == "" {
+		t.Fatalf("cookie sign-in answered %d %v", resp.StatusCode, body)
+	}
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "jlb_session" {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || !strings.HasPrefix(cookie.Value, "jlbs_") {
+		t.Fatalf("the session must be in the HttpOnly cookie: %+v", cookie)
 	}
 }

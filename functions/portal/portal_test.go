@@ -306,7 +306,7 @@ func TestDictionariesAreComplete(t *testing.T) {
 		"sim.style.":            {"normal", "elder"},
 		"notes.type.":           {"application.approved", "application.rejected", "service.listing.approved", "service.listing.rejected", "service.live", "service.live.rejected", "service.offline", "capability.granted", "capability.rejected", "capability.revoked"},
 		"services.next.":        {"apply", "attach-reports", "request-live", "complete-for-live", "await-review"},
-		"services.file.":        {"none", "empty", "attached"},
+		"services.file.":        {"none", "empty", "attached", "uploaded"},
 		"review.confirm.grant":  {""},
 		"review.confirm.revoke": {""},
 	}

@@ -45,6 +45,8 @@ func run(ctx context.Context, root, data, addr string, port int) error {
 	fmt.Println()
 	fmt.Println("  晋来办 open platform is running")
 	fmt.Printf("  %-14s%s   (every public API path)\n", "gateway", s.GatewayURL)
+	fmt.Printf("  %-14s%s/   (sign in: %s/console/)\n", "web console", s.GatewayURL, s.GatewayURL)
+	fmt.Printf("  %-14s%s/simulator/   (test citizens; codes in %s/api/v1/dev/sms?mobile=…)\n", "simulator", s.GatewayURL, s.GatewayURL)
 	for _, name := range sortedNames(s) {
 		fmt.Printf("  %-14s%s\n", name, s.Functions[name].URL)
 	}

@@ -187,7 +187,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <title>{{.Title}}</title>
 <style>body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f5f7fa;color:#1f2d3d}
 main{max-width:28rem;margin:0 auto;padding:1.5rem}h1{font-size:1.25rem}dl{background:#fff;border-radius:8px;padding:1rem;display:grid;grid-template-columns:auto 1fr;gap:.5rem 1rem}
-dt{color:#5a6b7d}.err{color:#c0392b;background:#fff;border-radius:8px;padding:1rem}img{width:4rem;border-radius:50%}</style></head>
+dt{color:#5a6b7d}dd{margin:0;word-break:break-all}.err{color:#c0392b;background:#fff;border-radius:8px;padding:1rem}img{width:4rem;border-radius:50%}</style></head>
 <script src="{{.SDK}}"></script><script src="{{.Script}}"></script>
 <body><main><h1>{{.Title}} · Sample vendor service</h1>
 {{if .Error}}<p class="err">{{.Error}}</p>{{else}}<dl>
