@@ -1,5 +1,5 @@
 # Deployment targets: images (ko), Knative (kustomize + kubectl), OpenFaaS (faas-cli), and the
-# HTTPRoutes generated from the route table. Included by the Makefile; see infra/DEPLOY.md.
+# HTTPRoutes generated from the route table. Included by the Makefile; see the README, "Deploying".
 #
 #   make images          REGISTRY=registry.example/jinlaiban TAG=v1.4.0
 #   make deploy-knative  REGISTRY=… TAG=…      (renders, migrates, then serves)

@@ -20,7 +20,7 @@ import (
 
 type config struct {
 	// Sink is where events go: on Knative the Broker's address, which the SinkBinding
-	// injects; on OpenFaaS notify's address (infra/EVENTS.md).
+	// injects; on OpenFaaS notify's address (the README, "Events and notifications").
 	Sink string `envconfig:"K_SINK" required:"true"`
 	// BatchSize rows are claimed at a time; a run claims batches until nothing is due or
 	// RELAY_BUDGET is spent.
