@@ -10,6 +10,7 @@ DEVDATA  ?= .devstack
 
 include infra/deploy.mk
 include infra/browser.mk
+include infra/bench.mk
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "%-18s %s\n", $$1, $$2 }'

@@ -370,18 +370,22 @@ func ifWeight(cond string) float64 {
 
 // Ceiling is one pgbench run.
 type Ceiling struct {
-	Clients   int     `json:"clients"`
-	TPS       float64 `json:"tps"`
-	Processed int     `json:"transactions"`
-	Failed    int     `json:"failed"`
-	P50ms     float64 `json:"p50_ms"`
-	P99ms     float64 `json:"p99_ms"`
-	Aborted   bool    `json:"aborted,omitempty"`
-	Message   string  `json:"message,omitempty"`
+	Clients   int             `json:"clients"`
+	TPS       float64         `json:"tps"`
+	Processed int             `json:"transactions"`
+	Failed    int             `json:"failed"`
+	P50ms     float64         `json:"p50_ms"`
+	P99ms     float64         `json:"p99_ms"`
+	Aborted   bool            `json:"aborted,omitempty"`
+	Message   string          `json:"message,omitempty"`
+	CPU       *CPU            `json:"cpu,omitempty"` // per transaction: pgbench as the client
+	ExecUs    float64         `json:"db_exec_us_per_transaction,omitempty"`
+	Statement []StatementCost `json:"statements,omitempty"`
+	Disturbed bool            `json:"disturbed,omitempty"`
 }
 
 // pgbench runs a script for d with c clients against the database at url.
-func pgbench(ctx context.Context, bin, dir, url string, s script, c int, d time.Duration) (Ceiling, error) {
+func pgbench(ctx context.Context, bin, dir, url string, s script, c int, d time.Duration, meter cpuMeter) (Ceiling, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Ceiling{}, err
 	}
@@ -409,7 +413,11 @@ func pgbench(ctx context.Context, bin, dir, url string, s script, c int, d time.
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	before := meter.snapshot(0)
 	runErr := cmd.Run()
+	time.Sleep(100 * time.Millisecond) // the server processes of pgbench's connections exit and are reaped
+	after := meter.snapshot(0)
+	after.client = before.client // this process idles meanwhile; pgbench is the client
 	out := stdout.String() + stderr.String()
 	res := Ceiling{Clients: c}
 	for _, line := range strings.Split(out, "\n") {
@@ -444,6 +452,11 @@ func pgbench(ctx context.Context, bin, dir, url string, s script, c int, d time.
 		return res, err
 	}
 	res.P50ms, res.P99ms = pct(lat, 0.50), pct(lat, 0.99)
+	if cmd.ProcessState != nil && res.Processed > 0 {
+		after.at = before.at.Add(d) // busy over the run's time
+		cpu := perRequest(before, after, res.Processed, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime(), runtime.NumCPU())
+		res.CPU = &cpu
+	}
 	return res, nil
 }
 

@@ -24,8 +24,8 @@ func TestHarnessTiny(t *testing.T) {
 	var log bytes.Buffer
 	out := t.TempDir()
 	r, err := Run(context.Background(), Config{Root: root, Out: out, Duration: time.Second, Warmup: 200 * time.Millisecond,
-		Levels: []int{2}, Citizens: 3000, Apps: 12, Pairs: 40, ColdStartRuns: 3, ColdStartOnly: []string{"user-info"},
-		TraceRequests: 12, NoMicro: true, NoProfiles: true, Log: &log})
+		Levels: []int{2}, Citizens: 3000, Apps: 12, Pairs: 250, ColdStartRuns: 3, ColdStartOnly: []string{"user-info"},
+		TraceRequests: 12, NoMicro: true, NoProfiles: true, StackBuilds: true, Log: &log})
 	t.Log(log.String())
 	if err != nil {
 		t.Fatal(err)

@@ -100,28 +100,40 @@ func (i *instance) stop() {
 	}
 }
 
-// memory reads a process's resident set size and its peak from /proc, in KiB.
-func memory(pid int) (rss, hwm int, err error) {
+// memory reads a process's resident set size, its anonymous and file-backed parts, and its
+// peak, from /proc, in KiB.
+func memory(pid int) (m Memory, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return m, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
 		if len(f) < 2 {
 			continue
 		}
+		v, _ := strconv.Atoi(f[1])
 		switch f[0] {
 		case "VmRSS:":
-			rss, _ = strconv.Atoi(f[1])
+			m.RSS = v
 		case "VmHWM:":
-			hwm, _ = strconv.Atoi(f[1])
+			m.HWM = v
+		case "RssAnon:":
+			m.Anon = v
+		case "RssFile:":
+			m.File = v
 		}
 	}
-	if rss == 0 {
-		return 0, 0, errors.New("no VmRSS in /proc/" + strconv.Itoa(pid) + "/status")
+	if m.RSS == 0 {
+		return m, errors.New("no VmRSS in /proc/" + strconv.Itoa(pid) + "/status")
 	}
-	return rss, hwm, nil
+	return m, nil
+}
+
+// Memory is a process's resident memory in KiB: all of it, the anonymous part (heap,
+// stacks), the file-backed part (the binary's pages it touched), and the peak.
+type Memory struct {
+	RSS, Anon, File, HWM int
 }
 
 // StartUp is a program's cold start, idle memory and size.
@@ -131,51 +143,89 @@ type StartUp struct {
 	HealthMs    float64 `json:"health_ms"`          // median exec → first 200 on /_/health
 	ReadyMs     float64 `json:"ready_ms"`           // median exec → first 200 on /_/ready
 	HealthMinMs float64 `json:"health_min_ms"`      // fastest run
-	IdleRSSKiB  int     `json:"idle_rss_kib"`       // median VmRSS half a second after ready
+	IdleRSSKiB  int     `json:"idle_rss_kib"`       // median VmRSS half a second after ready (first 5 runs)
+	IdleAnonKiB int     `json:"idle_rss_anon_kib"`  // its anonymous part (heap, stacks)
+	IdleFileKiB int     `json:"idle_rss_file_kib"`  // its file-backed part (the binary's touched pages)
 	LoadRSSKiB  int     `json:"rss_after_load_kib"` // the stack's instance after the benchmarks
 	LoadHWMKiB  int     `json:"peak_rss_kib"`       // its VmHWM
-	BinaryBytes int64   `json:"binary_bytes"`       // the binary as built (CGO_ENABLED=0)
+	BinaryBytes int64   `json:"binary_bytes"`       // as the images are built (see releaseBuild)
 	Error       string  `json:"error,omitempty"`    // a run that failed
 	HealthAll   []int64 `json:"health_all_us,omitempty"`
 }
 
-// coldStart starts binary `runs` times and measures each start.
-func coldStart(ctx context.Context, name, binary string, env []string, runs int, idle time.Duration) StartUp {
-	su := StartUp{Name: name, Runs: runs}
-	if st, err := os.Stat(binary); err == nil {
-		su.BinaryBytes = st.Size()
+// program is something to cold-start.
+type program struct {
+	name, binary string
+	env          []string
+}
+
+// coldStarts starts every program `runs` times, interleaved (run 1 of each, then run 2 of
+// each, …) so that they all meet the same conditions, and measures each start: exec → first
+// 200 on /_/health, → first 200 on /_/ready, and, in the first runs, the memory after idle.
+func coldStarts(ctx context.Context, progs []program, runs int, idle time.Duration) []StartUp {
+	const rssRuns = 5 // idle memory hardly varies; waiting for it every run would only cost time
+	out := make([]StartUp, len(progs))
+	health := make([][]time.Duration, len(progs))
+	ready := make([][]time.Duration, len(progs))
+	mem := make([][]Memory, len(progs))
+	for i, p := range progs {
+		out[i] = StartUp{Name: p.name, Runs: runs}
+		if st, err := os.Stat(p.binary); err == nil {
+			out[i].BinaryBytes = st.Size()
+		}
 	}
-	var health, ready []time.Duration
-	var rss []int
-	for range runs {
-		inst, err := startInstance(binary, env, "")
-		if err != nil {
-			su.Error = err.Error()
-			return su
+	for run := range runs {
+		for i, p := range progs {
+			if out[i].Error != "" {
+				continue
+			}
+			inst, err := startInstance(p.binary, p.env, "")
+			if err != nil {
+				out[i].Error = err.Error()
+				continue
+			}
+			h, err := inst.waitOK(ctx, "/_/health", 20*time.Second)
+			var r time.Duration
+			if err == nil {
+				r, err = inst.waitOK(ctx, "/_/ready", 20*time.Second)
+			}
+			if err == nil && run < rssRuns {
+				time.Sleep(idle)
+				var m Memory
+				m, err = memory(inst.cmd.Process.Pid)
+				mem[i] = append(mem[i], m)
+			}
+			inst.stop()
+			if err != nil {
+				out[i].Error = err.Error()
+				continue
+			}
+			health[i], ready[i] = append(health[i], h), append(ready[i], r)
+			out[i].HealthAll = append(out[i].HealthAll, h.Microseconds())
 		}
-		h, err := inst.waitOK(ctx, "/_/health", 20*time.Second)
-		var r time.Duration
-		if err == nil {
-			r, err = inst.waitOK(ctx, "/_/ready", 20*time.Second)
-		}
-		if err == nil {
-			time.Sleep(idle)
-			var kib int
-			kib, _, err = memory(inst.cmd.Process.Pid)
-			rss = append(rss, kib)
-		}
-		inst.stop()
-		if err != nil {
-			su.Error = err.Error()
-			return su
-		}
-		health, ready = append(health, h), append(ready, r)
-		su.HealthAll = append(su.HealthAll, h.Microseconds())
 	}
-	slices.Sort(health)
-	slices.Sort(ready)
-	slices.Sort(rss)
-	su.HealthMs, su.ReadyMs, su.HealthMinMs = ms(health[len(health)/2]), ms(ready[len(ready)/2]), ms(health[0])
-	su.IdleRSSKiB = rss[len(rss)/2]
-	return su
+	for i := range progs {
+		if out[i].Error != "" || len(health[i]) == 0 {
+			continue
+		}
+		slices.Sort(health[i])
+		slices.Sort(ready[i])
+		out[i].HealthMs, out[i].ReadyMs, out[i].HealthMinMs = ms(health[i][len(health[i])/2]), ms(ready[i][len(ready[i])/2]), ms(health[i][0])
+		out[i].IdleRSSKiB = median(mem[i], func(m Memory) int { return m.RSS })
+		out[i].IdleAnonKiB = median(mem[i], func(m Memory) int { return m.Anon })
+		out[i].IdleFileKiB = median(mem[i], func(m Memory) int { return m.File })
+	}
+	return out
+}
+
+func median(ms []Memory, f func(Memory) int) int {
+	if len(ms) == 0 {
+		return 0
+	}
+	v := make([]int, len(ms))
+	for i, m := range ms {
+		v[i] = f(m)
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
 }

@@ -29,18 +29,37 @@ type Sample struct {
 	P99ms       float64 `json:"p99_ms"`
 	MaxMs       float64 `json:"max_ms"`
 	// Per request, from the database's own counters over the measurement (see README).
-	Statements float64 `json:"db_statements_per_request,omitempty"`
-	Xacts      float64 `json:"db_transactions_per_request,omitempty"`
+	Statements float64         `json:"db_statements_per_request,omitempty"`
+	ExecUs     float64         `json:"db_exec_us_per_request,omitempty"` // the statements' executor time
+	Statement  []StatementCost `json:"statements,omitempty"`
 	// RPS counts successful requests only.
 	// Set when a worker ran out of prepared fixtures before the time was up.
-	Exhausted bool   `json:"exhausted,omitempty"`
-	FirstErr  string `json:"first_error,omitempty"`
+	Exhausted bool `json:"exhausted,omitempty"`
+	// CPU time per request, by process (see cpu.go).
+	CPU      *CPU   `json:"cpu,omitempty"`
+	FirstErr string `json:"first_error,omitempty"`
 	// For paced runs: the rate asked for.
 	TargetRPS float64 `json:"target_rps,omitempty"`
+	// Another job kept the machine busy meanwhile, even in the least disturbed of the tries.
+	Disturbed bool `json:"disturbed,omitempty"`
 }
 
+// sustained says whether a paced run kept (within 5 %) the rate it was asked for.
+func (s Sample) sustained() bool { return !s.Exhausted && s.RPS >= 0.95*s.TargetRPS }
+
 func (s Sample) String() string {
-	return fmt.Sprintf("c=%d %.0f req/s p50 %.2f p90 %.2f p99 %.2f ms, %d errors", s.Concurrency, s.RPS, s.P50ms, s.P90ms, s.P99ms, s.Errors)
+	db := ""
+	if s.ExecUs > 0 {
+		db = fmt.Sprintf("; db exec %.0f µs/req", s.ExecUs)
+	}
+	return fmt.Sprintf("c=%d %.0f req/s p50 %.2f p90 %.2f p99 %.2f ms, %d errors%s%s", s.Concurrency, s.RPS, s.P50ms, s.P90ms, s.P99ms, s.Errors, db, s.CPU)
+}
+
+func (c *CPU) String() string {
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("; CPU/req µs: function %.0f, client %.0f, postgres %.0f (%.1f CPUs busy, others %.1f)", c.Function, c.Client, c.PostgreSQL, c.Busy, c.Others)
 }
 
 // newClient is an HTTP client for c concurrent workers on loopback: one kept-alive

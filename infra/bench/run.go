@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -30,25 +31,27 @@ import (
 
 // Config shapes a run. The zero value of a field takes the default of `make bench`.
 type Config struct {
-	Root          string        // the repository (holds go.work)
-	Out           string        // where results go (default <root>/bench/out)
-	DataDir       string        // scratch space (default: a temporary folder, removed after)
-	Duration      time.Duration // each measurement (default 5s)
-	Warmup        time.Duration // before each measurement, not counted (default 1s)
-	Levels        []int         // concurrency levels (default 1, 4, 16, 64)
-	Citizens      int           // citizens in the directory (default 100 000)
-	Apps          int           // approved applications (default 1 000)
-	Pairs         int           // citizens signed in to each application (default 100)
-	Ops           []string      // operations to measure (default all five)
-	ColdStartRuns int           // starts per program (default 21)
-	ColdStartOnly []string      // functions to start (default every server function)
-	TraceRequests int           // requests traced to build each ceiling script (default 30)
-	NoGateway     bool          // skip the measurements through the gateway
-	NoHalfPeak    bool          // skip the latency runs at half of peak throughput
-	NoMicro       bool          // skip the Go micro-benchmarks
-	NoProfiles    bool          // do not profile a function that misses a target
-	Quiet         bool          // no table on Log
-	Log           io.Writer     // progress and the table (default os.Stdout)
+	Root          string            // the repository (holds go.work)
+	Out           string            // where results go (default <root>/bench/out)
+	DataDir       string            // scratch space (default: a temporary folder, removed after)
+	Duration      time.Duration     // each measurement (default 5s)
+	Warmup        time.Duration     // before each measurement, not counted (default 1s)
+	Levels        []int             // concurrency levels (default 1, 4, 16, 64)
+	Citizens      int               // citizens in the directory (default 100 000)
+	Apps          int               // approved applications (default 1 000)
+	Pairs         int               // citizens signed in to each application (default 100)
+	Ops           []string          // operations to measure (default all five)
+	ColdStartRuns int               // starts per program (default 21)
+	ColdStartOnly []string          // functions to start (default every server function)
+	TraceRequests int               // requests traced to build each ceiling script (default 30)
+	NoGateway     bool              // skip the measurements through the gateway
+	NoHalfPeak    bool              // skip the latency runs at half of peak throughput
+	NoMicro       bool              // skip the Go micro-benchmarks
+	NoProfiles    bool              // do not profile a function that misses a target
+	StackBuilds   bool              // cold-start the stack's own builds, not image-like ones (saves a build; for tests)
+	Env           map[string]string // more settings for every function (e.g. GOMAXPROCS), reported
+	Quiet         bool              // no table on Log
+	Log           io.Writer         // progress and the table (default os.Stdout)
 }
 
 func (c *Config) defaults() {
@@ -103,15 +106,17 @@ type harness struct {
 	dbURL    string
 	pgBin    string
 	logDir   string // PostgreSQL's JSON logs
+	meter    cpuMeter
 	work     string // this run's files (scripts, profiles) under Out
 	stack    *stack.Stack
 	pool     *pgxpool.Pool
 	fx       *fixture
 	uiTokens userInfoTokens
 	sequences
-	minimal  string // the minimal server's binary
-	report   *Report
-	ceilRuns int64
+	minimal    string // the minimal server's binary
+	releaseDir string // functions built as the images are
+	report     *Report
+	ceilRuns   int64
 }
 
 func (h *harness) say(format string, args ...any) {
@@ -160,12 +165,17 @@ func (h *harness) start(ctx context.Context, data string) error {
 	}
 	h.say("starting PostgreSQL (throwaway cluster, fsync off)…")
 	h.cluster, err = pgcluster.New(pgcluster.Options{Dir: filepath.Join(data, "pg"), Params: []string{
-		"max_connections=300",
+		// Every function instance keeps up to DB_POOL_MAX connections (idle ones for minutes),
+		// and pgbench opens one per client besides.
+		"max_connections=1000",
 		// Round trips per request are counted from pg_stat_statements.
 		"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track_utility=on",
 		// The ceiling scripts are built from the statements a function instance logs
 		// (log_statement=all for that instance only, via PGOPTIONS); JSON logs parse safely.
 		"logging_collector=on", "log_destination=jsonlog", "log_directory=log",
+		// Measurements must not pay for each other's garbage: no autovacuum in the middle of
+		// one; the harness vacuums and checkpoints between them (settle).
+		"autovacuum=off",
 	}})
 	if err != nil {
 		return err
@@ -174,6 +184,7 @@ func (h *harness) start(ctx context.Context, data string) error {
 		return err
 	}
 	h.logDir = filepath.Join(data, "pg", "data", "log")
+	h.meter = newCPUMeter(filepath.Join(data, "pg", "data"))
 	h.dbURL = h.cluster.URL("postgres")
 	if h.pool, err = pgxpool.New(ctx, h.dbURL); err != nil {
 		return err
@@ -182,6 +193,9 @@ func (h *harness) start(ctx context.Context, data string) error {
 		return err
 	}
 	env := envOverrides(h.cfg.Levels)
+	for k, v := range h.cfg.Env {
+		env[k] = v
+	}
 	h.say("starting the platform (building every function)…")
 	h.stack, err = stack.Start(ctx, stack.Options{Root: h.cfg.Root, DataDir: filepath.Join(data, "stack"), DatabaseURL: h.dbURL,
 		Env: env, Log: io.Discard})
@@ -200,11 +214,10 @@ func (h *harness) start(ctx context.Context, data string) error {
 	if h.fx, err = seed(ctx, h.pool, sealer, h.cfg.Citizens, h.cfg.Apps, h.cfg.Pairs, h.say); err != nil {
 		return fmt.Errorf("seeding: %w", err)
 	}
-	h.minimal = filepath.Join(data, "bin", "minimal")
-	build := exec.CommandContext(ctx, "go", "build", "-o", h.minimal, "./infra/bench/cmd/minimal")
-	build.Dir, build.Env = h.cfg.Root, append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the minimal server: %v\n%s", err, out)
+	h.releaseDir = filepath.Join(data, "release")
+	h.minimal = filepath.Join(h.releaseDir, "minimal")
+	if err := h.releaseBuild(ctx, h.releaseDir, "./infra/bench/cmd/minimal"); err != nil {
+		return fmt.Errorf("building the minimal server: %w", err)
 	}
 	return nil
 }
@@ -307,7 +320,7 @@ func (h *harness) runOp(ctx context.Context, op *operation) (OpResult, error) {
 		}
 		res.ScriptStatements = sc.Statements
 		res.Script = filepath.Join(h.work, "ceiling-"+op.Name, "script.sql")
-		h.say("%-13s pgbench  c=%d %.0f tps p50 %.2f p99 %.2f ms%s", op.Name, c, ceil.TPS, ceil.P50ms, ceil.P99ms, abortNote(ceil))
+		h.say("%-13s pgbench  c=%d %.0f tps p50 %.2f p99 %.2f ms%s; db exec %.0f µs/tx%s", op.Name, c, ceil.TPS, ceil.P50ms, ceil.P99ms, abortNote(ceil), ceil.ExecUs, ceil.CPU)
 		res.Ceiling = append(res.Ceiling, ceil)
 	}
 	return res, nil
@@ -350,29 +363,24 @@ func (h *harness) trace(ctx context.Context, op *operation) ([]traced, []int, er
 		return nil, nil, fmt.Errorf("traced requests failed: %d of %d, first: %s", rec.errors, n, rec.firstErr)
 	}
 	inst.stop()
-	// The logging collector writes asynchronously: wait for every request's statements.
+	// The logging collector writes asynchronously: wait until every request's statements
+	// are in the log (the last request's last statement may come a little later).
 	var trace []traced
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	var counts []int
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if trace, err = readTrace(h.logDir, app); err != nil {
 			return nil, nil, err
 		}
-		got := 0
-		for _, t := range trace {
-			if t.matches(op.ceiling.Steps[0]) {
-				got++
-			}
-		}
-		if got >= n || time.Now().After(deadline) {
+		_, counts, err = buildScript(op.ceiling, trace, h.scriptVars(0))
+		if err == nil && len(counts) >= n {
 			break
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	_, counts, err := buildScript(op.ceiling, trace, h.scriptVars(0))
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(counts) < n {
-		return nil, nil, fmt.Errorf("the server logged %d of %d traced requests", len(counts), n)
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("the server logged %d of %d traced requests", len(counts), n)
+			}
+			return nil, nil, err
+		}
 	}
 	return trace, counts, nil
 }
@@ -398,9 +406,13 @@ func (h *harness) sample(ctx context.Context, op *operation, base string, c int)
 	if op.consumes {
 		per = budget(c, h.cfg.Warmup+h.cfg.Duration, 8000, 4000)
 	}
-	for attempt := 0; ; attempt++ {
+	var kept Sample
+	for attempt := 0; attempt < maxAttempts; attempt++ {
 		src, err := op.prepare(ctx, h, base, c, per)
 		if err != nil {
+			return Sample{}, err
+		}
+		if err := h.settle(ctx); err != nil {
 			return Sample{}, err
 		}
 		client := newClient(c)
@@ -409,55 +421,174 @@ func (h *harness) sample(ctx context.Context, op *operation, base string, c int)
 		if err != nil {
 			return Sample{}, err
 		}
+		pid := h.stack.Functions[op.Function].PID()
+		cpu0 := h.meter.snapshot(pid)
 		s := closedLoop(ctx, client, c, h.cfg.Duration, op.Want, src)
+		cpu1 := h.meter.snapshot(pid)
 		after, err := h.statements(ctx)
 		client.CloseIdleConnections()
 		if err != nil {
 			return Sample{}, err
 		}
 		if s.Requests > 0 {
-			s.Statements = float64(after-before-1) / float64(s.Requests)
+			s.Statements = float64(after.calls-before.calls-1) / float64(s.Requests)
+			s.ExecUs = 1000 * (after.execMs - before.execMs) / float64(s.Requests)
+			s.Statement = costs(before, after, s.Requests)
+			cpu := perRequest(cpu0, cpu1, s.Requests, 0, runtime.NumCPU())
+			s.CPU = &cpu
 		}
-		if !s.Exhausted || attempt == 2 {
+		if ctx.Err() != nil {
 			return s, ctx.Err()
 		}
-		per *= 3
+		if s.Exhausted {
+			per *= 3 // the workers ran out of tickets: more, and again
+			kept = s
+			continue
+		}
+		if attempt == 0 || others(s.CPU) < others(kept.CPU) || kept.Exhausted {
+			kept = s
+		}
+		if !disturbed(kept.CPU) {
+			break
+		}
+		h.say("%-13s (another job used %.1f CPUs meanwhile: measuring again)", op.Name, others(s.CPU))
 	}
+	kept.Disturbed = disturbed(kept.CPU)
+	return kept, nil
+}
+
+// A measurement is disturbed when something else on the machine kept more than a quarter
+// of a CPU busy meanwhile; it is repeated (up to maxAttempts in all) and the least disturbed
+// kept, and flagged when even that one was.
+const (
+	maxAttempts   = 3
+	disturbLimit  = 0.25
+	disturbedMark = "~"
+)
+
+func others(c *CPU) float64 {
+	if c == nil {
+		return 0
+	}
+	return c.Others
+}
+
+func disturbed(c *CPU) bool { return others(c) > disturbLimit }
+
+// settle cleans up after the previous measurement, so that the next does not pay for it:
+// dead rows vacuumed, statistics current, dirty pages written.
+func (h *harness) settle(ctx context.Context) error {
+	_, err := h.pool.Exec(ctx, `VACUUM ANALYZE`)
+	if err == nil {
+		_, err = h.pool.Exec(ctx, `CHECKPOINT`)
+	}
+	return err
 }
 
 // statements is the number of statements the server has run (pg_stat_statements).
-func (h *harness) statements(ctx context.Context) (int64, error) {
-	var n int64
-	err := h.pool.QueryRow(ctx, `SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements`).Scan(&n)
-	return n, err
+func (h *harness) statements(ctx context.Context) (dbCounters, error) {
+	n := dbCounters{per: map[int64]stmtCounter{}}
+	rows, err := h.pool.Query(ctx, `SELECT queryid, query, calls, total_exec_time FROM pg_stat_statements`)
+	if err != nil {
+		return n, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var c stmtCounter
+		if err := rows.Scan(&id, &c.query, &c.calls, &c.execMs); err != nil {
+			return n, err
+		}
+		n.calls += c.calls
+		n.execMs += c.execMs
+		n.per[id] = c
+	}
+	return n, rows.Err()
+}
+
+// dbCounters are pg_stat_statements' totals: statements run, and time spent executing them.
+type dbCounters struct {
+	calls  int64
+	execMs float64
+	per    map[int64]stmtCounter
+}
+
+type stmtCounter struct {
+	query  string
+	calls  int64
+	execMs float64
+}
+
+// StatementCost is one statement's share of a request: how often it ran per request and its
+// mean executor time.
+type StatementCost struct {
+	Query      string  `json:"query"`
+	PerRequest float64 `json:"per_request"`
+	MeanUs     float64 `json:"mean_exec_us"`
+}
+
+// costs lists the statements that ran at least once per 20 requests between two readings.
+func costs(a, b dbCounters, requests int) []StatementCost {
+	var out []StatementCost
+	for id, c := range b.per {
+		d := c.calls - a.per[id].calls
+		if requests == 0 || d*20 < int64(requests) {
+			continue
+		}
+		out = append(out, StatementCost{Query: oneLine(c.query), PerRequest: float64(d) / float64(requests),
+			MeanUs: 1000 * (c.execMs - a.per[id].execMs) / float64(d)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Query < out[j].Query })
+	return out
 }
 
 // ceiling runs the operation's pgbench script with c clients.
 func (h *harness) ceiling(ctx context.Context, op *operation, trace []traced, c int) (Ceiling, script, error) {
-	var res Ceiling
+	var kept Ceiling
 	var sc script
 	per := budget(c, h.cfg.Duration, 15000, 6000)
-	for attempt := 0; ; attempt++ {
+	for attempt := 0; attempt < maxAttempts; attempt++ {
 		h.ceilRuns++
 		base := ceilTicketBase + h.ceilRuns*100_000_000_000
 		if op.consumes {
 			if err := h.fx.issueCeilingTickets(ctx, base, c, per); err != nil {
-				return res, sc, fmt.Errorf("ceiling tickets: %w", err)
+				return kept, sc, fmt.Errorf("ceiling tickets: %w", err)
 			}
 		}
 		var err error
 		if sc, _, err = buildScript(op.ceiling, trace, h.scriptVars(base)); err != nil {
-			return res, sc, err
+			return kept, sc, err
 		}
-		res, err = pgbench(ctx, filepath.Join(h.pgBin, "pgbench"), filepath.Join(h.work, "ceiling-"+op.Name), h.dbURL, sc, c, h.cfg.Duration)
+		if err := h.settle(ctx); err != nil {
+			return kept, sc, err
+		}
+		before, err := h.statements(ctx)
+		if err != nil {
+			return kept, sc, err
+		}
+		res, err := pgbench(ctx, filepath.Join(h.pgBin, "pgbench"), filepath.Join(h.work, "ceiling-"+op.Name), h.dbURL, sc, c, h.cfg.Duration, h.meter)
 		if err != nil {
 			return res, sc, err
 		}
-		if !res.Aborted || !op.consumes || attempt == 2 {
-			return res, sc, nil
+		if after, err := h.statements(ctx); err == nil && res.Processed > 0 {
+			res.ExecUs = 1000 * (after.execMs - before.execMs) / float64(res.Processed)
+			res.Statement = costs(before, after, res.Processed)
 		}
-		per *= 3 // the clients ran out of tickets: more, and again
+		if res.Aborted && op.consumes {
+			per *= 3 // the clients ran out of tickets: more, and again
+			kept = res
+			continue
+		}
+		if attempt == 0 || kept.Aborted || others(res.CPU) < others(kept.CPU) {
+			kept = res
+		}
+		if !disturbed(kept.CPU) {
+			break
+		}
+		h.say("%-13s (another job used %.1f CPUs meanwhile: measuring again)", op.Name, others(res.CPU))
 	}
+	kept.Disturbed = disturbed(kept.CPU)
+	return kept, sc, nil
 }
 
 // ---- the HTTP ceiling and half of peak ---------------------------------------------------
@@ -477,18 +608,34 @@ func (h *harness) httpCeiling(ctx context.Context) error {
 		return signed("POST", inst.URL+"/api/v1/sso/token", body, a, nil), true
 	}
 	for _, c := range h.cfg.Levels {
-		client := newClient(c)
-		closedLoop(ctx, client, c, h.cfg.Warmup, http.StatusOK, src)
-		s := closedLoop(ctx, client, c, h.cfg.Duration, http.StatusOK, src)
-		client.CloseIdleConnections()
-		h.say("%-13s bare Go  %s", "http-ceiling", s)
-		h.report.HTTPCeiling = append(h.report.HTTPCeiling, s)
+		var kept Sample
+		for attempt := 0; attempt < maxAttempts; attempt++ {
+			client := newClient(c)
+			closedLoop(ctx, client, c, h.cfg.Warmup, http.StatusOK, src)
+			pid := inst.cmd.Process.Pid
+			cpu0 := h.meter.snapshot(pid)
+			s := closedLoop(ctx, client, c, h.cfg.Duration, http.StatusOK, src)
+			cpu1 := h.meter.snapshot(pid)
+			cpu := perRequest(cpu0, cpu1, s.Requests, 0, runtime.NumCPU())
+			s.CPU = &cpu
+			client.CloseIdleConnections()
+			if attempt == 0 || others(s.CPU) < others(kept.CPU) {
+				kept = s
+			}
+			if !disturbed(kept.CPU) || ctx.Err() != nil {
+				break
+			}
+		}
+		kept.Disturbed = disturbed(kept.CPU)
+		h.say("%-13s bare Go  %s", "http-ceiling", kept)
+		h.report.HTTPCeiling = append(h.report.HTTPCeiling, kept)
 	}
 	return ctx.Err()
 }
 
 // halfPeak sends at half of the best direct throughput, with the best level's workers, and
-// measures latency from each request's due time.
+// measures latency from each request's due time. A run that could not keep the rate (the
+// machine was busier than when the peak was measured) is repeated, as a disturbed one is.
 func (h *harness) halfPeak(ctx context.Context, op *operation, res OpResult) (Sample, error) {
 	best := res.bestDirect()
 	if best.RPS == 0 {
@@ -496,20 +643,43 @@ func (h *harness) halfPeak(ctx context.Context, op *operation, res OpResult) (Sa
 	}
 	rate := best.RPS / 2
 	c := best.Concurrency
+	warm := min(h.cfg.Warmup, 300*time.Millisecond)
 	per := 0
 	if op.consumes {
-		per = int(rate*h.cfg.Duration.Seconds()*1.2/float64(c)) + 50
+		per = int((rate*h.cfg.Duration.Seconds()*1.3+best.RPS*warm.Seconds()*1.5)/float64(c)) + 50
 	}
-	src, err := op.prepare(ctx, h, h.stack.Functions[op.Function].URL, c, per)
-	if err != nil {
-		return Sample{}, err
+	var kept Sample
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		src, err := op.prepare(ctx, h, h.stack.Functions[op.Function].URL, c, per)
+		if err != nil {
+			return Sample{}, err
+		}
+		if err := h.settle(ctx); err != nil {
+			return Sample{}, err
+		}
+		client := newClient(c)
+		closedLoop(ctx, client, c, warm, op.Want, src)
+		pid := h.stack.Functions[op.Function].PID()
+		cpu0 := h.meter.snapshot(pid)
+		s := paced(ctx, client, c, rate, h.cfg.Duration, op.Want, src)
+		cpu1 := h.meter.snapshot(pid)
+		client.CloseIdleConnections()
+		cpu := perRequest(cpu0, cpu1, s.Requests, 0, runtime.NumCPU())
+		s.CPU = &cpu
+		if ctx.Err() != nil {
+			return s, ctx.Err()
+		}
+		if attempt == 0 || (s.sustained() && !kept.sustained()) || (s.sustained() == kept.sustained() && others(s.CPU) < others(kept.CPU)) {
+			kept = s
+		}
+		if kept.sustained() && !disturbed(kept.CPU) {
+			break
+		}
+		h.say("%-13s half of peak: %.0f of %.0f req/s sustained, another job used %.1f CPUs: measuring again", op.Name, s.RPS, rate, others(s.CPU))
 	}
-	client := newClient(c)
-	defer client.CloseIdleConnections()
-	closedLoop(ctx, client, c, min(h.cfg.Warmup, 300*time.Millisecond), op.Want, src)
-	s := paced(ctx, client, c, rate, h.cfg.Duration, op.Want, src)
-	h.say("%-13s half of peak (%.0f req/s, c=%d): p50 %.2f p99 %.2f ms, %d errors", op.Name, rate, c, s.P50ms, s.P99ms, s.Errors)
-	return s, ctx.Err()
+	kept.Disturbed = disturbed(kept.CPU)
+	h.say("%-13s half of peak (%.0f req/s, c=%d): %s", op.Name, rate, c, kept)
+	return kept, nil
 }
 
 // ---- start-up and memory ---------------------------------------------------------------
@@ -517,22 +687,62 @@ func (h *harness) halfPeak(ctx context.Context, op *operation, res OpResult) (Sa
 func (h *harness) memoryAfterLoad() {
 	for name, f := range h.stack.Functions {
 		if pid := f.PID(); pid != 0 {
-			rss, hwm, err := memory(pid)
-			if err == nil {
-				h.report.afterLoad = append(h.report.afterLoad, StartUp{Name: name, LoadRSSKiB: rss, LoadHWMKiB: hwm})
+			if m, err := memory(pid); err == nil {
+				h.report.afterLoad = append(h.report.afterLoad, StartUp{Name: name, LoadRSSKiB: m.RSS, LoadHWMKiB: m.HWM})
 			}
 		}
 	}
 }
 
+// releaseBuild builds programs as the images are built (.ko.yaml: CGO_ENABLED=0, -trimpath,
+// -ldflags=-s -w), for the start-up and size figures.
+func (h *harness) releaseBuild(ctx context.Context, dir string, pkgs ...string) error {
+	args := append([]string{"build", "-trimpath", "-ldflags=-s -w", "-o", dir + string(os.PathSeparator)}, pkgs...)
+	if h.cfg.StackBuilds {
+		args = append([]string{"build", "-o", dir + string(os.PathSeparator)}, pkgs...) // as the stack builds
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir, cmd.Env = h.cfg.Root, append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return nil
+}
+
 func (h *harness) startUps(ctx context.Context) error {
 	runs := h.cfg.ColdStartRuns
-	h.say("cold starts: %d runs per program…", runs)
 	idle := 500 * time.Millisecond
 	if runs < 10 {
 		idle = 200 * time.Millisecond
 	}
-	h.report.Minimal = coldStart(ctx, "minimal net/http", h.minimal, nil, runs, idle)
+	names := make([]string, 0, len(h.stack.Functions))
+	for n := range h.stack.Functions {
+		if len(h.cfg.ColdStartOnly) == 0 || slices.Contains(h.cfg.ColdStartOnly, n) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	pkgs := make([]string, len(names))
+	for i, n := range names {
+		pkgs[i] = "./functions/" + n
+	}
+	if !h.cfg.StackBuilds {
+		h.say("building %d functions as the images are built, for the start-up figures…", len(names))
+		if err := h.releaseBuild(ctx, h.releaseDir, pkgs...); err != nil {
+			return err
+		}
+	}
+	progs := []program{{name: "minimal net/http", binary: h.minimal}}
+	for _, n := range names {
+		bin := filepath.Join(h.releaseDir, n)
+		if h.cfg.StackBuilds {
+			bin = h.stack.Functions[n].Binary
+		}
+		progs = append(progs, program{name: n, binary: bin, env: h.stack.Functions[n].Env()})
+	}
+	h.say("cold starts: %d runs of each of %d programs, interleaved…", runs, len(progs))
+	sus := coldStarts(ctx, progs, runs, idle)
+	h.report.Minimal = sus[0]
 	if h.report.Minimal.Error != "" {
 		return fmt.Errorf("the minimal server: %s", h.report.Minimal.Error)
 	}
@@ -548,28 +758,19 @@ func (h *harness) startUps(ctx context.Context) error {
 	}
 	slices.Sort(conn)
 	h.report.DBConnectMs = ms(conn[len(conn)/2])
-	names := make([]string, 0, len(h.stack.Functions))
-	for n := range h.stack.Functions {
-		if len(h.cfg.ColdStartOnly) == 0 || slices.Contains(h.cfg.ColdStartOnly, n) {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		f := h.stack.Functions[n]
-		su := coldStart(ctx, n, f.Binary, f.Env(), runs, idle)
+	for _, su := range sus[1:] {
 		for _, al := range h.report.afterLoad {
-			if al.Name == n {
+			if al.Name == su.Name {
 				su.LoadRSSKiB, su.LoadHWMKiB = al.LoadRSSKiB, al.LoadHWMKiB
 			}
 		}
-		h.say("%-16s health %.1f ms, ready %.1f ms, idle RSS %.1f MiB, binary %.1f MiB%s", n, su.HealthMs, su.ReadyMs,
-			float64(su.IdleRSSKiB)/1024, float64(su.BinaryBytes)/(1<<20), errNote(su.Error))
+		h.say("%-16s health %.1f ms, ready %.1f ms, idle RSS %.1f MiB (%.1f anonymous), binary %.1f MiB%s", su.Name, su.HealthMs, su.ReadyMs,
+			float64(su.IdleRSSKiB)/1024, float64(su.IdleAnonKiB)/1024, float64(su.BinaryBytes)/(1<<20), errNote(su.Error))
 		h.report.StartUps = append(h.report.StartUps, su)
 	}
 	m := h.report.Minimal
-	h.say("%-16s health %.1f ms, idle RSS %.1f MiB, binary %.1f MiB; one database connection %.1f ms", m.Name, m.HealthMs,
-		float64(m.IdleRSSKiB)/1024, float64(m.BinaryBytes)/(1<<20), h.report.DBConnectMs)
+	h.say("%-16s health %.1f ms, idle RSS %.1f MiB (%.1f anonymous), binary %.1f MiB; one database connection %.1f ms", m.Name, m.HealthMs,
+		float64(m.IdleRSSKiB)/1024, float64(m.IdleAnonKiB)/1024, float64(m.BinaryBytes)/(1<<20), h.report.DBConnectMs)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
@@ -20,14 +21,19 @@ func HashPassword(password string) (string, error) {
 	return argon2id.CreateHash(password, PasswordParams)
 }
 
-// dummyHash lets a sign-in for an unknown login take as long as one for a known login.
-var dummyHash, _ = HashPassword("timing equaliser, never a real password")
+// dummyHash lets a sign-in for an unknown login take as long as one for a known login. It
+// is made on first use, not at start-up: an argon2id hash costs tens of milliseconds and
+// 19 MiB, which every function importing this package would otherwise pay as it starts.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("timing equaliser, never a real password")
+	return h
+})
 
 // CheckPassword reports whether password matches hash. An empty hash compares against a
 // dummy, so callers can spend the same time whether or not the account exists.
 func CheckPassword(password, hash string) bool {
 	if hash == "" {
-		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
+		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash())
 		return false
 	}
 	ok, err := argon2id.ComparePasswordAndHash(password, hash)

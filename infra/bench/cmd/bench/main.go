@@ -18,7 +18,7 @@ import (
 
 func main() {
 	var cfg bench.Config
-	var levels, ops, only string
+	var levels, ops, only, env string
 	flag.StringVar(&cfg.Root, "root", ".", "the repository (holds go.work)")
 	flag.StringVar(&cfg.Out, "out", "", "where results go (default <root>/bench/out)")
 	flag.DurationVar(&cfg.Duration, "duration", 0, "each measurement (default 5s)")
@@ -29,6 +29,7 @@ func main() {
 	flag.StringVar(&ops, "ops", "", "operations, comma-separated (default sso-exchange,user-info,send-sms,send-message,todo-create)")
 	flag.IntVar(&cfg.ColdStartRuns, "starts", 0, "cold starts per program (default 21)")
 	flag.StringVar(&only, "start-only", "", "functions to cold-start, comma-separated (default all)")
+	flag.StringVar(&env, "env", "", "more settings for every function, K=V,K=V (reported with the results)")
 	flag.BoolVar(&cfg.NoGateway, "no-gateway", false, "skip the measurements through the gateway")
 	flag.BoolVar(&cfg.NoMicro, "no-micro", false, "skip the Go micro-benchmarks")
 	flag.BoolVar(&cfg.NoProfiles, "no-profiles", false, "do not profile functions that miss a target")
@@ -42,6 +43,17 @@ func main() {
 		cfg.Levels = append(cfg.Levels, n)
 	}
 	cfg.Ops, cfg.ColdStartOnly = split(ops), split(only)
+	for _, kv := range split(env) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			fmt.Fprintf(os.Stderr, "bench: -env: %q is not K=V\n", kv)
+			os.Exit(2)
+		}
+		if cfg.Env == nil {
+			cfg.Env = map[string]string{}
+		}
+		cfg.Env[k] = v
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if _, err := bench.Run(ctx, cfg); err != nil {
