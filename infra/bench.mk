@@ -1,6 +1,6 @@
 # Benchmarks: `make bench` measures the hot paths against their ceilings (pgbench running the
 # same SQL on the same database, a bare Go net/http server), cold start and memory against a
-# minimal Go server, and the Go micro-benchmarks. Included by the Makefile; see infra/BENCH.md.
+# minimal Go server, and the Go micro-benchmarks. Included by the Makefile; see the README, "Benchmarks".
 #
 #   make bench                                   (about 12 minutes on 2 CPUs)
 #   make bench BENCH_DURATION=10s BENCH_LEVELS=1,8,32

@@ -63,7 +63,7 @@ func TestHarnessTiny(t *testing.T) {
 		t.Error("no HTTP ceiling")
 	}
 	if len(r.StartUps) != 1 || r.StartUps[0].HealthMs <= 0 || r.StartUps[0].ReadyMs < r.StartUps[0].HealthMs || r.StartUps[0].IdleRSSKiB <= 0 ||
-		r.Minimal.HealthMs <= 0 || r.Minimal.IdleRSSKiB <= 0 || r.DBConnectMs <= 0 {
+		r.Minimal.HealthMs <= 0 || r.Minimal.IdleRSSKiB <= 0 || r.DBConnectMs <= 0 || r.DBConnectColdMs <= 0 {
 		t.Errorf("start-ups not measured: %+v, minimal %+v, connect %.2f ms", r.StartUps, r.Minimal, r.DBConnectMs)
 	}
 	kinds := map[string]bool{}

@@ -16,21 +16,22 @@ import (
 
 // Report is a run's results; the JSON file is this, for cmd/compare.
 type Report struct {
-	Version     int        `json:"version"`
-	Stamp       string     `json:"stamp"`
-	Date        time.Time  `json:"date"`
-	Machine     Machine    `json:"machine"`
-	Settings    Settings   `json:"settings"`
-	Ops         []OpResult `json:"operations"`
-	HTTPCeiling []Sample   `json:"http_ceiling"`
-	Minimal     StartUp    `json:"minimal_server"`
-	DBConnectMs float64    `json:"db_connect_ms"`
-	StartUps    []StartUp  `json:"startups"`
-	Micro       []Micro    `json:"micro"`
-	Targets     []Target   `json:"targets"`
-	Profiles    []Profile  `json:"profiles,omitempty"`
-	Files       Files      `json:"files"`
-	afterLoad   []StartUp
+	Version         int        `json:"version"`
+	Stamp           string     `json:"stamp"`
+	Date            time.Time  `json:"date"`
+	Machine         Machine    `json:"machine"`
+	Settings        Settings   `json:"settings"`
+	Ops             []OpResult `json:"operations"`
+	HTTPCeiling     []Sample   `json:"http_ceiling"`
+	Minimal         StartUp    `json:"minimal_server"`
+	DBConnectMs     float64    `json:"db_connect_ms"`      // from the harness's warm process
+	DBConnectColdMs float64    `json:"db_connect_cold_ms"` // from a fresh process: the /_/ready target's "one connection"
+	StartUps        []StartUp  `json:"startups"`
+	Micro           []Micro    `json:"micro"`
+	Targets         []Target   `json:"targets"`
+	Profiles        []Profile  `json:"profiles,omitempty"`
+	Files           Files      `json:"files"`
+	afterLoad       []StartUp
 }
 
 // Machine is where the run ran.
@@ -189,7 +190,11 @@ func (r *Report) evaluate() {
 	if m.HealthMs <= 0 || m.IdleRSSKiB <= 0 {
 		return
 	}
-	readyLimit := startLimit*m.HealthMs + r.DBConnectMs
+	connect := r.DBConnectColdMs
+	if connect == 0 {
+		connect = r.DBConnectMs
+	}
+	readyLimit := startLimit*m.HealthMs + connect
 	for _, s := range r.StartUps {
 		if s.Error != "" {
 			r.Targets = append(r.Targets, Target{Name: s.Name + " start", Subject: s.Name, Kind: "start", Got: s.Error})
@@ -323,7 +328,8 @@ func (r *Report) Print(w io.Writer) {
 	}
 
 	if len(r.StartUps) > 0 {
-		fmt.Fprintf(w, "\nstart-up and memory (median of %d starts; one database connection takes %.1f ms)\n", r.Minimal.Runs, r.DBConnectMs)
+		fmt.Fprintf(w, "\nstart-up and memory (median of %d starts; one database connection takes %.1f ms from a fresh process, %.1f ms from a warm one)\n",
+			r.Minimal.Runs, r.DBConnectColdMs, r.DBConnectMs)
 		tw = tabwriter.NewWriter(w, 2, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "program\t→ /_/health ms\t→ /_/ready ms\tidle RSS MiB\tanonymous\tfile-backed\tafter load MiB\tpeak MiB\tbinary MiB\t")
 		for _, s := range append([]StartUp{r.Minimal}, r.StartUps...) {
