@@ -2,7 +2,7 @@
 // function binaries, the gateway), seeds a realistic directory, and measures the hot paths
 // against their ceilings — pgbench running the same SQL on the same database, a bare Go
 // net/http server for the HTTP part — plus cold start and memory against a minimal Go
-// server, and the Go micro-benchmarks of the shared crypto. See infra/BENCH.md.
+// server, and the Go micro-benchmarks of the shared crypto. See the README, "Benchmarks".
 package bench
 
 import (

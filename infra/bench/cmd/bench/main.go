@@ -1,4 +1,4 @@
-// Command bench is `make bench`: see infra/BENCH.md.
+// Command bench is `make bench`: see the README, "Benchmarks".
 //
 //	go run ./infra/bench/cmd/bench -root . -duration 5s -levels 1,4,16,64
 package main
