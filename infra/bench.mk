@@ -2,7 +2,7 @@
 # same SQL on the same database, a bare Go net/http server), cold start and memory against a
 # minimal Go server, and the Go micro-benchmarks. Included by the Makefile; see the README, "Benchmarks".
 #
-#   make bench                                   (about 12 minutes on 2 CPUs)
+#   make bench                                   (about 10 minutes on 2 CPUs)
 #   make bench BENCH_DURATION=10s BENCH_LEVELS=1,8,32
 #   make bench-compare OLD=bench/out/20250101-120000.json   (against bench/out/latest.json)
 #

@@ -16,6 +16,14 @@ func Compare(old, cur *Report, w io.Writer) {
 		fmt.Sprint(old.Settings.Levels) != fmt.Sprint(cur.Settings.Levels) || old.Settings.Citizens != cur.Settings.Citizens {
 		fmt.Fprintln(w, "note: the runs differ in machine or settings; compare the ratios (of pgbench, of the minimal server) rather than absolute numbers")
 	}
+	for _, r := range []struct {
+		name string
+		rep  *Report
+	}{{"old", old}, {"new", cur}} {
+		if n := r.rep.disturbed(); n > 0 {
+			fmt.Fprintf(w, "note: %d measurements of the %s run were disturbed by another job on the machine (marked ~ in its table)\n", n, r.name)
+		}
+	}
 	tw := tabwriter.NewWriter(w, 2, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\nmeasure\told\tnew\tchange\t\t")
 	row := func(name string, a, b float64, unit string, higherIsBetter bool) {
@@ -123,4 +131,30 @@ func verdict(a, b float64, higherIsBetter bool) string {
 		return "better"
 	}
 	return ""
+}
+
+// disturbed counts the measurements another job disturbed.
+func (r *Report) disturbed() int {
+	n := 0
+	for _, o := range r.Ops {
+		for _, s := range append(append([]Sample{}, o.Direct...), o.Gateway...) {
+			if s.Disturbed {
+				n++
+			}
+		}
+		for _, c := range o.Ceiling {
+			if c.Disturbed {
+				n++
+			}
+		}
+		if o.HalfPeak != nil && o.HalfPeak.Disturbed {
+			n++
+		}
+	}
+	for _, s := range r.HTTPCeiling {
+		if s.Disturbed {
+			n++
+		}
+	}
+	return n
 }
