@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/http"
@@ -62,7 +61,8 @@ func (c *CPU) String() string {
 	return fmt.Sprintf("; CPU/req µs: function %.0f, client %.0f, postgres %.0f (%.1f CPUs busy, others %.1f)", c.Function, c.Client, c.PostgreSQL, c.Busy, c.Others)
 }
 
-// newClient is an HTTP client for c concurrent workers on loopback: one kept-alive
+// newClient is an HTTP client for the harness's own set-up requests (measurements use a
+// loadClient) with c concurrent workers on loopback: one kept-alive
 // connection per worker, no compression, a timeout that turns a hang into an error.
 func newClient(c int) *http.Client {
 	return &http.Client{
@@ -83,18 +83,16 @@ type recorder struct {
 	firstErr string
 }
 
-// do sends req and records its latency (from start) when it got the wanted status, or an
-// error. Percentiles are of the successful requests.
-func (r *recorder) do(client *http.Client, req *http.Request, want int, start time.Time) {
-	resp, err := client.Do(req)
+// do sends req on worker w's connection and records its latency (from start) when it got
+// the wanted status, or an error. Percentiles are of the successful requests.
+func (r *recorder) do(client *loadClient, w int, req *http.Request, want int, start time.Time) {
+	status, body, err := client.roundTrip(w, req)
 	if err != nil {
 		r.fail(err.Error())
 		return
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != want {
-		r.fail(fmt.Sprintf("%d %s", resp.StatusCode, truncate(string(body), 300)))
+	if status != want {
+		r.fail(fmt.Sprintf("%d %s", status, truncate(string(body), 300)))
 		return
 	}
 	r.lat = append(r.lat, time.Since(start))
@@ -116,7 +114,7 @@ func truncate(s string, n int) string {
 
 // closedLoop runs c workers, each sending its next request as soon as the previous one is
 // answered, for d. Latency is from send to the end of the answer's body.
-func closedLoop(ctx context.Context, client *http.Client, c int, d time.Duration, want int, next Source) Sample {
+func closedLoop(ctx context.Context, client *loadClient, c int, d time.Duration, want int, next Source) Sample {
 	recs := make([]recorder, c)
 	var exhausted atomic.Bool
 	deadline := time.Now().Add(d)
@@ -134,7 +132,7 @@ func closedLoop(ctx context.Context, client *http.Client, c int, d time.Duration
 					exhausted.Store(true)
 					return
 				}
-				rec.do(client, req.WithContext(ctx), want, time.Now())
+				rec.do(client, w, req, want, time.Now())
 			}
 		}()
 	}
@@ -147,7 +145,7 @@ func closedLoop(ctx context.Context, client *http.Client, c int, d time.Duration
 // paced sends requests at a fixed rate for d, spread over c workers, and measures each
 // request's latency from the moment it was due, so that time spent waiting for a free
 // worker counts (no coordinated omission).
-func paced(ctx context.Context, client *http.Client, c int, rate float64, d time.Duration, want int, next Source) Sample {
+func paced(ctx context.Context, client *loadClient, c int, rate float64, d time.Duration, want int, next Source) Sample {
 	total := int(rate * d.Seconds())
 	due := make(chan time.Time, total)
 	recs := make([]recorder, c)
@@ -179,7 +177,7 @@ func paced(ctx context.Context, client *http.Client, c int, rate float64, d time
 					exhausted.Store(true)
 					return
 				}
-				rec.do(client, req.WithContext(ctx), want, t)
+				rec.do(client, w, req, want, t)
 			}
 		}()
 	}

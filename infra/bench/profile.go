@@ -102,8 +102,8 @@ func (h *harness) profileLoad(ctx context.Context, op *operation, c int, reason 
 	if err != nil {
 		return p, err
 	}
-	client := newClient(c)
-	defer client.CloseIdleConnections()
+	client := newLoadClient(c)
+	defer client.close()
 	loaded := make(chan Sample, 1)
 	go func() { loaded <- closedLoop(ctx, client, c, (profileSeconds+2)*time.Second, op.Want, src) }()
 	time.Sleep(time.Second)

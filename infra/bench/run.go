@@ -352,12 +352,12 @@ func (h *harness) trace(ctx context.Context, op *operation) ([]traced, []int, er
 	if err != nil {
 		return nil, nil, err
 	}
-	client := newClient(1)
-	defer client.CloseIdleConnections()
+	client := newLoadClient(1)
+	defer client.close()
 	var rec recorder
 	for range n {
 		req, _ := src(0)
-		rec.do(client, req.WithContext(ctx), op.Want, time.Now())
+		rec.do(client, 0, req, op.Want, time.Now())
 	}
 	if rec.errors > 0 {
 		return nil, nil, fmt.Errorf("traced requests failed: %d of %d, first: %s", rec.errors, n, rec.firstErr)
@@ -415,7 +415,7 @@ func (h *harness) sample(ctx context.Context, op *operation, base string, c int)
 		if err := h.settle(ctx); err != nil {
 			return Sample{}, err
 		}
-		client := newClient(c)
+		client := newLoadClient(c)
 		closedLoop(ctx, client, c, h.cfg.Warmup, op.Want, src)
 		before, err := h.statements(ctx)
 		if err != nil {
@@ -426,7 +426,7 @@ func (h *harness) sample(ctx context.Context, op *operation, base string, c int)
 		s := closedLoop(ctx, client, c, h.cfg.Duration, op.Want, src)
 		cpu1 := h.meter.snapshot(pid)
 		after, err := h.statements(ctx)
-		client.CloseIdleConnections()
+		client.close()
 		if err != nil {
 			return Sample{}, err
 		}
@@ -610,7 +610,7 @@ func (h *harness) httpCeiling(ctx context.Context) error {
 	for _, c := range h.cfg.Levels {
 		var kept Sample
 		for attempt := 0; attempt < maxAttempts; attempt++ {
-			client := newClient(c)
+			client := newLoadClient(c)
 			closedLoop(ctx, client, c, h.cfg.Warmup, http.StatusOK, src)
 			pid := inst.cmd.Process.Pid
 			cpu0 := h.meter.snapshot(pid)
@@ -618,7 +618,7 @@ func (h *harness) httpCeiling(ctx context.Context) error {
 			cpu1 := h.meter.snapshot(pid)
 			cpu := perRequest(cpu0, cpu1, s.Requests, 0, runtime.NumCPU())
 			s.CPU = &cpu
-			client.CloseIdleConnections()
+			client.close()
 			if attempt == 0 || others(s.CPU) < others(kept.CPU) {
 				kept = s
 			}
@@ -657,13 +657,13 @@ func (h *harness) halfPeak(ctx context.Context, op *operation, res OpResult) (Sa
 		if err := h.settle(ctx); err != nil {
 			return Sample{}, err
 		}
-		client := newClient(c)
+		client := newLoadClient(c)
 		closedLoop(ctx, client, c, warm, op.Want, src)
 		pid := h.stack.Functions[op.Function].PID()
 		cpu0 := h.meter.snapshot(pid)
 		s := paced(ctx, client, c, rate, h.cfg.Duration, op.Want, src)
 		cpu1 := h.meter.snapshot(pid)
-		client.CloseIdleConnections()
+		client.close()
 		cpu := perRequest(cpu0, cpu1, s.Requests, 0, runtime.NumCPU())
 		s.CPU = &cpu
 		if ctx.Err() != nil {
