@@ -21,7 +21,7 @@ import (
 	"github.com/jinlaiban/openplatform/shared/apps"
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/fn"
-	"github.com/jinlaiban/openplatform/shared/objstore"
+	"github.com/jinlaiban/openplatform/shared/objstore/bucket"
 	"github.com/jinlaiban/openplatform/shared/seal"
 	"github.com/jinlaiban/openplatform/shared/testenv"
 )
@@ -61,7 +61,7 @@ type harness struct {
 	sealer *seal.Sealer
 	srv    *httptest.Server
 	logs   *syncBuffer
-	store  *objstore.Store // the server's bucket (service files, SMS application forms)
+	store  *bucket.Store // the server's bucket (service files, SMS application forms)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -71,7 +71,7 @@ func newHarness(t *testing.T) *harness {
 	store := testenv.Store(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(fn.Wrap(newServer(deps{pool: pool, sealer: sealer, store: store, sessions: &auth.Sessions{Pool: pool}, cfg: config{DownloadTTL: time.Minute}}),
+	srv := httptest.NewServer(fn.Wrap(newServer(deps{pool: pool, sealer: sealer, store: store.Presigner, sessions: &auth.Sessions{Pool: pool}, cfg: config{DownloadTTL: time.Minute}}),
 		fn.Options{Name: "approve", MaxBodyBytes: 64 << 10, Logger: logger}))
 	t.Cleanup(srv.Close) // runs before the pool closes (cleanups run last-in first-out)
 	return &harness{t: t, pool: pool, sealer: sealer, srv: srv, logs: logs, store: store}

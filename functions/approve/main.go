@@ -44,6 +44,11 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newServer(deps{pool: pool, sealer: sealer, store: objstore.New(sc), sessions: &auth.Sessions{Pool: pool}, cfg: cfg,
+	// approve only hands out download URLs: the presigner, not the S3 client.
+	store, err := objstore.NewPresigner(sc)
+	if err != nil {
+		return nil, err
+	}
+	return newServer(deps{pool: pool, sealer: sealer, store: store, sessions: &auth.Sessions{Pool: pool}, cfg: cfg,
 		nudger: events.NewNudger(cfg.RelayOutboxURL)}), nil
 }

@@ -46,7 +46,7 @@ func nudgedHarness(t *testing.T, relayURL string) *harness {
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := config{DownloadTTL: time.Minute, RelayOutboxURL: relayURL}
-	srv := httptest.NewServer(fn.Wrap(newServer(deps{pool: pool, sealer: sealer, store: testenv.Store(t), sessions: &auth.Sessions{Pool: pool},
+	srv := httptest.NewServer(fn.Wrap(newServer(deps{pool: pool, sealer: sealer, store: testenv.Store(t).Presigner, sessions: &auth.Sessions{Pool: pool},
 		cfg: cfg, nudger: events.NewNudger(cfg.RelayOutboxURL)}), fn.Options{Name: "approve", MaxBodyBytes: 64 << 10, Logger: logger}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, pool: pool, sealer: sealer, srv: srv, logs: logs}

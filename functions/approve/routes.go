@@ -16,7 +16,7 @@ import (
 type deps struct {
 	pool     *pgxpool.Pool
 	sealer   *seal.Sealer
-	store    *objstore.Store
+	store    *objstore.Presigner
 	sessions *auth.Sessions
 	cfg      config
 	nudger   *events.Nudger // tells relay-outbox after a decision committed (nil: never)
@@ -25,7 +25,7 @@ type deps struct {
 type server struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
-	store  *objstore.Store
+	store  *objstore.Presigner
 	cfg    config
 	nudger *events.Nudger
 }

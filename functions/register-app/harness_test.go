@@ -22,7 +22,7 @@ import (
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/db"
 	"github.com/jinlaiban/openplatform/shared/fn"
-	"github.com/jinlaiban/openplatform/shared/objstore"
+	"github.com/jinlaiban/openplatform/shared/objstore/bucket"
 	"github.com/jinlaiban/openplatform/shared/seal"
 	"github.com/jinlaiban/openplatform/shared/testenv"
 )
@@ -62,7 +62,7 @@ type harness struct {
 	sealer *seal.Sealer
 	srv    *httptest.Server
 	logs   *syncBuffer
-	store  *objstore.Store // the bucket of the SMS application forms
+	store  *bucket.Store // the bucket of the SMS application forms
 }
 
 func newHarness(t *testing.T) *harness {

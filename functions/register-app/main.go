@@ -10,6 +10,7 @@ import (
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/fn"
 	"github.com/jinlaiban/openplatform/shared/objstore"
+	"github.com/jinlaiban/openplatform/shared/objstore/bucket"
 )
 
 func main() { fn.Main("register-app", setup) }
@@ -27,5 +28,9 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newServer(deps{pool: pool, sealer: sealer, store: objstore.New(sc), sessions: &auth.Sessions{Pool: pool}}), nil
+	store, err := bucket.New(sc)
+	if err != nil {
+		return nil, err
+	}
+	return newServer(deps{pool: pool, sealer: sealer, store: store, sessions: &auth.Sessions{Pool: pool}}), nil
 }

@@ -7,21 +7,21 @@ import (
 
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/fn"
-	"github.com/jinlaiban/openplatform/shared/objstore"
+	"github.com/jinlaiban/openplatform/shared/objstore/bucket"
 	"github.com/jinlaiban/openplatform/shared/seal"
 )
 
 type deps struct {
 	pool     *pgxpool.Pool
 	sealer   *seal.Sealer
-	store    *objstore.Store
+	store    *bucket.Store
 	sessions *auth.Sessions
 }
 
 type server struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
-	store  *objstore.Store
+	store  *bucket.Store
 }
 
 func newServer(d deps) http.Handler {

@@ -8,18 +8,18 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jinlaiban/openplatform/shared/events"
+	"github.com/jinlaiban/openplatform/shared/events/relay"
 	"github.com/jinlaiban/openplatform/shared/fn"
 )
 
 type server struct {
-	relay *events.Relay
+	relay *relay.Relay
 	// Background runs (nudges): one at a time; nudges meanwhile ask for one more.
 	running atomic.Bool
 	again   atomic.Bool
 }
 
-func newServer(relay *events.Relay) http.Handler {
+func newServer(relay *relay.Relay) http.Handler {
 	if relay.Log == nil {
 		relay.Log = slog.Default()
 	}

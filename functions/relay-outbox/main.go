@@ -14,7 +14,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/jinlaiban/openplatform/shared/events"
+	"github.com/jinlaiban/openplatform/shared/events/relay"
 	"github.com/jinlaiban/openplatform/shared/fn"
 )
 
@@ -64,10 +64,10 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	sink, err := events.NewSinkClient(cfg.Sink, cfg.SendTimeout)
+	sink, err := relay.NewSinkClient(cfg.Sink, cfg.SendTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("K_SINK: %w", err)
 	}
-	return newServer(&events.Relay{Pool: pool, Sink: sink, BatchSize: cfg.BatchSize, Budget: cfg.Budget,
+	return newServer(&relay.Relay{Pool: pool, Sink: sink, BatchSize: cfg.BatchSize, Budget: cfg.Budget,
 		SendTimeout: cfg.SendTimeout, BackoffBase: cfg.BackoffBase, BackoffMax: cfg.BackoffMax, Log: rt.Log}), nil
 }

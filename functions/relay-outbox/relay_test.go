@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jinlaiban/openplatform/shared/events"
+	"github.com/jinlaiban/openplatform/shared/events/relay"
 	"github.com/jinlaiban/openplatform/shared/fn"
 	"github.com/jinlaiban/openplatform/shared/testenv"
 )
@@ -88,11 +89,11 @@ func newHarness(t *testing.T, pool *pgxpool.Pool, sink string) *harness {
 	if pool == nil {
 		pool = testenv.Pool(t)
 	}
-	c, err := events.NewSinkClient(sink, time.Second)
+	c, err := relay.NewSinkClient(sink, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	relay := &events.Relay{Pool: pool, Sink: c, BatchSize: 5, Budget: 5 * time.Second, SendTimeout: time.Second,
+	relay := &relay.Relay{Pool: pool, Sink: c, BatchSize: 5, Budget: 5 * time.Second, SendTimeout: time.Second,
 		BackoffBase: 200 * time.Millisecond, BackoffMax: time.Second, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	srv := httptest.NewServer(fn.Wrap(newServer(relay), fn.Options{Name: "relay-outbox", MaxBodyBytes: 64 << 10,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}))
@@ -115,7 +116,7 @@ func (h *harness) write(n int) []string {
 }
 
 // ping triggers the relay as the PingSource does: a CloudEvent whose body it ignores.
-func (h *harness) ping() (int, events.RelayResult) {
+func (h *harness) ping() (int, relay.Result) {
 	h.t.Helper()
 	ev := cloudevents.NewEvent()
 	ev.SetID(fmt.Sprint(time.Now().UnixNano()))
@@ -131,7 +132,7 @@ func (h *harness) ping() (int, events.RelayResult) {
 		h.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var res events.RelayResult
+	var res relay.Result
 	_ = json.NewDecoder(resp.Body).Decode(&res)
 	return resp.StatusCode, res
 }

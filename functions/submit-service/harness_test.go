@@ -29,6 +29,7 @@ import (
 	"github.com/jinlaiban/openplatform/shared/db"
 	"github.com/jinlaiban/openplatform/shared/fn"
 	"github.com/jinlaiban/openplatform/shared/objstore"
+	"github.com/jinlaiban/openplatform/shared/objstore/bucket"
 	"github.com/jinlaiban/openplatform/shared/seal"
 	"github.com/jinlaiban/openplatform/shared/services"
 	"github.com/jinlaiban/openplatform/shared/testenv"
@@ -62,7 +63,7 @@ func (b *syncBuffer) String() string {
 type harness struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
-	store  *objstore.Store
+	store  *bucket.Store
 	srv    *httptest.Server
 	client *http.Client
 	logs   *syncBuffer

@@ -11,6 +11,7 @@ import (
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/fn"
 	"github.com/jinlaiban/openplatform/shared/objstore"
+	"github.com/jinlaiban/openplatform/shared/objstore/bucket"
 )
 
 type config struct {
@@ -35,5 +36,9 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newServer(pool, objstore.New(sc), &auth.Sessions{Pool: pool}, cfg), nil
+	store, err := bucket.New(sc)
+	if err != nil {
+		return nil, err
+	}
+	return newServer(pool, store, &auth.Sessions{Pool: pool}, cfg), nil
 }

@@ -7,16 +7,16 @@ import (
 
 	"github.com/jinlaiban/openplatform/shared/auth"
 	"github.com/jinlaiban/openplatform/shared/fn"
-	"github.com/jinlaiban/openplatform/shared/objstore"
+	"github.com/jinlaiban/openplatform/shared/objstore/bucket"
 )
 
 type server struct {
 	pool  *pgxpool.Pool
-	store *objstore.Store
+	store *bucket.Store
 	cfg   config
 }
 
-func newServer(pool *pgxpool.Pool, store *objstore.Store, sessions *auth.Sessions, cfg config) http.Handler {
+func newServer(pool *pgxpool.Pool, store *bucket.Store, sessions *auth.Sessions, cfg config) http.Handler {
 	s := &server{pool: pool, store: store, cfg: cfg}
 	r := fn.NewRouter()
 	r.Handle("GET /api/v1/services", sessions.Vendor(s.list))

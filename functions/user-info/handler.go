@@ -18,7 +18,7 @@ import (
 type deps struct {
 	pool     *pgxpool.Pool
 	sealer   *seal.Sealer
-	store    *objstore.Store
+	store    *objstore.Presigner
 	verifier *vendorauth.Verifier
 	cfg      config
 }

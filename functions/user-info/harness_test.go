@@ -25,7 +25,7 @@ import (
 	"github.com/jinlaiban/openplatform/shared/citizens"
 	"github.com/jinlaiban/openplatform/shared/db"
 	"github.com/jinlaiban/openplatform/shared/fn"
-	"github.com/jinlaiban/openplatform/shared/objstore"
+	"github.com/jinlaiban/openplatform/shared/objstore/bucket"
 	"github.com/jinlaiban/openplatform/shared/sdk"
 	"github.com/jinlaiban/openplatform/shared/seal"
 	"github.com/jinlaiban/openplatform/shared/services"
@@ -71,7 +71,7 @@ func (b *syncBuffer) String() string {
 type harness struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
-	store  *objstore.Store
+	store  *bucket.Store
 	srv    *httptest.Server
 	logs   *syncBuffer
 	admin  testenv.Person
@@ -87,7 +87,7 @@ func newHarness(t *testing.T) *harness {
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	verifier := &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: signatureWindow}
 	gateway := http.NewServeMux()
-	gateway.Handle(userInfoPath, newServer(deps{pool: pool, sealer: sealer, store: store, verifier: verifier,
+	gateway.Handle(userInfoPath, newServer(deps{pool: pool, sealer: sealer, store: store.Presigner, verifier: verifier,
 		cfg: config{FaceURLTTL: faceURLTTL}}))
 	gateway.Handle("/api/v1/sso/token", exchangeStandIn(pool, sealer, verifier))
 	srv := httptest.NewServer(fn.Wrap(gateway, fn.Options{Name: "user-info", MaxBodyBytes: 64 << 10, Logger: logger}))

@@ -40,5 +40,10 @@ func setup(ctx context.Context, rt *fn.Runtime) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newServer(deps{pool: pool, sealer: sealer, store: objstore.New(sc), verifier: verifier, cfg: cfg}), nil
+	// user-info only hands out face-image URLs: the presigner, not the S3 client.
+	store, err := objstore.NewPresigner(sc)
+	if err != nil {
+		return nil, err
+	}
+	return newServer(deps{pool: pool, sealer: sealer, store: store, verifier: verifier, cfg: cfg}), nil
 }

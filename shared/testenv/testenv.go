@@ -24,6 +24,7 @@ import (
 
 	"github.com/jinlaiban/openplatform/shared/migrations"
 	"github.com/jinlaiban/openplatform/shared/objstore"
+	"github.com/jinlaiban/openplatform/shared/objstore/bucket"
 	"github.com/jinlaiban/openplatform/shared/objstore/locals3"
 	"github.com/jinlaiban/openplatform/shared/pgcluster"
 	"github.com/jinlaiban/openplatform/shared/seal"
@@ -182,11 +183,14 @@ func randomHex(n int) string {
 }
 
 // Store returns a bucket on an in-process S3-compatible server, for this test alone.
-func Store(tb testing.TB) *objstore.Store {
+func Store(tb testing.TB) *bucket.Store {
 	tb.Helper()
 	srv := httptest.NewServer(locals3.Memory())
 	tb.Cleanup(srv.Close)
-	s := objstore.New(objstore.Config{Endpoint: srv.URL, Bucket: "test-" + randomHex(4), AccessKeyID: "test", SecretKey: "test"})
+	s, err := bucket.New(objstore.Config{Endpoint: srv.URL, Bucket: "test-" + randomHex(4), AccessKeyID: "test", SecretKey: "test"})
+	if err != nil {
+		tb.Fatalf("testenv: store: %v", err)
+	}
 	if err := s.EnsureBucket(context.Background()); err != nil {
 		tb.Fatalf("testenv: bucket: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jinlaiban/openplatform/shared/objstore"
+	"github.com/jinlaiban/openplatform/shared/objstore/bucket"
 	"github.com/jinlaiban/openplatform/shared/objstore/locals3"
 )
 
@@ -32,7 +33,11 @@ func (s *Stack) startObjectStore(ctx context.Context) error {
 		cfg.Endpoint = "http://" + ln.Addr().String()
 	}
 	s.S3 = cfg
-	return objstore.New(cfg).EnsureBucket(ctx)
+	store, err := bucket.New(cfg)
+	if err != nil {
+		return err
+	}
+	return store.EnsureBucket(ctx)
 }
 
 func (s *Stack) s3Env() []string {

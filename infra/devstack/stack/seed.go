@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jinlaiban/openplatform/shared/citizens"
-	"github.com/jinlaiban/openplatform/shared/objstore"
+	"github.com/jinlaiban/openplatform/shared/objstore/bucket"
 	"github.com/jinlaiban/openplatform/shared/seal"
 )
 
@@ -47,7 +47,10 @@ func (s *Stack) seedCitizens(ctx context.Context, keyFile string) error {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM citizens`).Scan(&n); err != nil || n > 0 {
 		return err
 	}
-	store := objstore.New(s.S3)
+	store, err := bucket.New(s.S3)
+	if err != nil {
+		return err
+	}
 	for _, tc := range TestCitizens {
 		c := citizens.Citizen{Mobile: tc.Mobile, IDNumber: tc.IDNumber, Name: tc.Name, RealNameLevel: tc.Level}
 		if tc.Level == "real_name" {

@@ -1,4 +1,4 @@
-package events_test
+package relay_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jinlaiban/openplatform/shared/events"
+	"github.com/jinlaiban/openplatform/shared/events/relay"
 	"github.com/jinlaiban/openplatform/shared/testenv"
 )
 
@@ -75,13 +76,13 @@ func (b *broker) got() []received {
 	return append([]received(nil), b.received...)
 }
 
-func relay(t *testing.T, pool *pgxpool.Pool, sink string) *events.Relay {
+func newRelay(t *testing.T, pool *pgxpool.Pool, sink string) *relay.Relay {
 	t.Helper()
-	c, err := events.NewSinkClient(sink, 2*time.Second)
+	c, err := relay.NewSinkClient(sink, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &events.Relay{Pool: pool, Sink: c, BatchSize: 10, Budget: 10 * time.Second, SendTimeout: 2 * time.Second,
+	return &relay.Relay{Pool: pool, Sink: c, BatchSize: 10, Budget: 10 * time.Second, SendTimeout: 2 * time.Second,
 		BackoffBase: time.Second, BackoffMax: time.Minute}
 }
 
@@ -120,7 +121,7 @@ func state(t *testing.T, pool *pgxpool.Pool, id string) outboxState {
 func TestRowBecomesACloudEvent(t *testing.T) {
 	t.Parallel()
 	created := time.Date(2025, 3, 1, 8, 30, 0, 0, time.FixedZone("CST", 8*3600))
-	row := events.Row{ID: "0b5c1c9e-6f53-4f65-9d38-6c1d1c6d8e01", Source: "/functions/approve", Type: events.ApplicationApproved,
+	row := relay.Row{ID: "0b5c1c9e-6f53-4f65-9d38-6c1d1c6d8e01", Source: "/functions/approve", Type: events.ApplicationApproved,
 		Subject: "applications/42", Data: []byte(`{"name":"公积金查询"}`), CreatedAt: created}
 	ev, err := row.CloudEvent()
 	if err != nil {
@@ -131,7 +132,7 @@ func TestRowBecomesACloudEvent(t *testing.T) {
 		string(ev.Data()) != `{"name":"公积金查询"}` {
 		t.Fatalf("event %s", ev)
 	}
-	if _, err := (events.Row{ID: "x", Source: "/functions/approve"}).CloudEvent(); err == nil {
+	if _, err := (relay.Row{ID: "x", Source: "/functions/approve"}).CloudEvent(); err == nil {
 		t.Error("a row without a type became a valid CloudEvent")
 	}
 }
@@ -146,7 +147,7 @@ func TestRelaySendsEachRowOnceInBinaryMode(t *testing.T) {
 	id := write(t, pool, events.ApplicationApproved, "applications/a1", data)
 	other := write(t, pool, events.ApplicationRejected, "applications/a2", map[string]string{"reason": "缺材料"})
 
-	res, err := relay(t, pool, srv.URL).Run(context.Background())
+	res, err := newRelay(t, pool, srv.URL).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestRelaySendsEachRowOnceInBinaryMode(t *testing.T) {
 			t.Errorf("row %s after the run: %+v", x, s)
 		}
 	}
-	if res, _ := relay(t, pool, srv.URL).Run(context.Background()); res.Sent != 0 || len(b.got()) != 2 {
+	if res, _ := newRelay(t, pool, srv.URL).Run(context.Background()); res.Sent != 0 || len(b.got()) != 2 {
 		t.Fatalf("a second run sent again: %+v", res)
 	}
 }
@@ -190,7 +191,7 @@ func TestBrokerDownKeepsRowsWithBackoffThenDeliversOnce(t *testing.T) {
 	b, srv := newBroker(t)
 	b.set(http.StatusServiceUnavailable)
 	id := write(t, pool, events.ServiceLive, "services/s1", map[string]string{"name": "x"})
-	r := relay(t, pool, srv.URL)
+	r := newRelay(t, pool, srv.URL)
 
 	start := time.Now()
 	res, err := r.Run(context.Background())
@@ -213,7 +214,7 @@ func TestBrokerDownKeepsRowsWithBackoffThenDeliversOnce(t *testing.T) {
 		t.Fatalf("after a second refusal: %+v (want attempts 2, next ~2s on)", s)
 	}
 	// No broker at all (connection refused) is the same.
-	down := relay(t, pool, "http://127.0.0.1:1")
+	down := newRelay(t, pool, "http://127.0.0.1:1")
 	exec(t, pool, `UPDATE outbox SET next_attempt_at = now() WHERE id = $1`, id)
 	if res, _ := down.Run(context.Background()); res.Failed != 1 {
 		t.Fatalf("run without a broker = %+v", res)
@@ -247,7 +248,7 @@ func TestPermanentRefusalGivesUp(t *testing.T) {
 	b, srv := newBroker(t)
 	b.set(http.StatusBadRequest)
 	id := write(t, pool, events.ServiceOffline, "services/s1", map[string]string{"name": "x"})
-	res, err := relay(t, pool, srv.URL).Run(context.Background())
+	res, err := newRelay(t, pool, srv.URL).Run(context.Background())
 	if err != nil || res.GaveUp != 1 {
 		t.Fatalf("run = %+v, %v", res, err)
 	}
@@ -255,7 +256,7 @@ func TestPermanentRefusalGivesUp(t *testing.T) {
 		t.Fatalf("after a 400: %+v", s)
 	}
 	exec(t, pool, `UPDATE outbox SET next_attempt_at = now() - interval '1 hour'`)
-	if res, _ := relay(t, pool, srv.URL).Run(context.Background()); res.GaveUp+res.Failed+res.Sent != 0 {
+	if res, _ := newRelay(t, pool, srv.URL).Run(context.Background()); res.GaveUp+res.Failed+res.Sent != 0 {
 		t.Fatalf("a given-up row was tried again: %+v", res)
 	}
 	for _, status := range []int{404, 409, 429, 500, 503} {
@@ -287,7 +288,7 @@ func TestConcurrentRelaysNeverDoubleSendNorLoseARow(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := relay(t, pool, srv.URL)
+			r := newRelay(t, pool, srv.URL)
 			r.BatchSize = 7
 			res, err := r.Run(context.Background())
 			if err != nil {
@@ -327,7 +328,7 @@ func TestRunStopsAtItsBudget(t *testing.T) {
 	for i := range 20 {
 		write(t, pool, events.ServiceLive, fmt.Sprintf("services/%d", i), map[string]int{"i": i})
 	}
-	r := relay(t, pool, slow.URL)
+	r := newRelay(t, pool, slow.URL)
 	r.BatchSize, r.Budget = 2, 100*time.Millisecond
 	res, err := r.Run(context.Background())
 	if err != nil || !res.BudgetSpent || res.Sent == 0 || res.Sent >= 20 {

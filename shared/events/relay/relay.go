@@ -1,4 +1,7 @@
-package events
+// Package relay moves committed outbox rows (package events) to the event broker as
+// CloudEvents. Only relay-outbox links it, and with it the CloudEvents client; the functions
+// that write events link package events alone.
+package relay
 
 import (
 	"context"
@@ -12,6 +15,8 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/jinlaiban/openplatform/shared/events"
 )
 
 // Relay moves committed outbox rows to the event broker. Each run claims the rows that are
@@ -36,8 +41,8 @@ type Relay struct {
 	Log         *slog.Logger
 }
 
-// RelayResult counts what one run did.
-type RelayResult struct {
+// Result counts what one run did.
+type Result struct {
 	Sent        int  `json:"sent"`
 	Failed      int  `json:"failed"`       // put off for a retry
 	GaveUp      int  `json:"gave_up"`      // refused for good by the broker
@@ -56,8 +61,8 @@ func NewSinkClient(sink string, timeout time.Duration) (cloudevents.Client, erro
 
 // Run relays until nothing is due or the budget is spent. It returns an error only when the
 // database fails; failed sends are counted, not returned.
-func (r *Relay) Run(ctx context.Context) (RelayResult, error) {
-	var res RelayResult
+func (r *Relay) Run(ctx context.Context) (Result, error) {
+	var res Result
 	deadline := time.Now().Add(r.Budget)
 	for {
 		if !time.Now().Before(deadline) {
@@ -76,7 +81,7 @@ const claimSQL = `SELECT id, source, type, subject, data, created_at, attempts F
 	WHERE sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
 	ORDER BY next_attempt_at, created_at LIMIT $1 FOR UPDATE SKIP LOCKED`
 
-func (r *Relay) batch(ctx context.Context, res *RelayResult) (int, error) {
+func (r *Relay) batch(ctx context.Context, res *Result) (int, error) {
 	tx, err := r.Pool.Begin(ctx)
 	if err != nil {
 		return 0, err
@@ -100,20 +105,20 @@ func (r *Relay) batch(ctx context.Context, res *RelayResult) (int, error) {
 		case sendErr == nil:
 			_, err = tx.Exec(ctx, `UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`, row.ID)
 			res.Sent++
-		case !Retryable(status):
+		case !events.Retryable(status):
 			_, err = tx.Exec(ctx, `UPDATE outbox SET dead_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1`,
-				row.ID, Truncate(sendErr.Error(), 500))
+				row.ID, events.Truncate(sendErr.Error(), 500))
 			res.GaveUp++
 			r.log().Error("event refused for good by the sink: given up", "event_id", row.ID, "type", row.Type, "status", status,
-				"err", Truncate(sendErr.Error(), 300))
+				"err", events.Truncate(sendErr.Error(), 300))
 		default:
-			delay := Backoff(r.BackoffBase, r.BackoffMax, row.Attempts+1)
+			delay := events.Backoff(r.BackoffBase, r.BackoffMax, row.Attempts+1)
 			_, err = tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
 				next_attempt_at = now() + $3 * interval '1 millisecond' WHERE id = $1`,
-				row.ID, Truncate(sendErr.Error(), 500), delay.Milliseconds())
+				row.ID, events.Truncate(sendErr.Error(), 500), delay.Milliseconds())
 			res.Failed++
 			r.log().Warn("event not accepted by the sink: retrying later", "event_id", row.ID, "type", row.Type, "status", status,
-				"attempts", row.Attempts+1, "retry_in", delay.String(), "err", Truncate(sendErr.Error(), 300))
+				"attempts", row.Attempts+1, "retry_in", delay.String(), "err", events.Truncate(sendErr.Error(), 300))
 		}
 		if err != nil {
 			return 0, err
@@ -149,41 +154,4 @@ func (r *Relay) log() *slog.Logger {
 		return r.Log
 	}
 	return slog.Default()
-}
-
-// Retryable says whether a delivery answered with status (0: no answer at all) may succeed
-// later, per the Knative Eventing data-plane contract: 2xx is done; 400 (unparsable event)
-// and the other 4xx are not retried, except 404 (endpoint not there yet), 409 (conflict,
-// processing in progress) and 429 (overloaded), and 408 (the request timed out); 5xx, no
-// answer, and anything else are retried.
-func Retryable(status int) bool {
-	if status >= 400 && status < 500 {
-		switch status {
-		case http.StatusNotFound, http.StatusConflict, http.StatusTooManyRequests, http.StatusRequestTimeout:
-			return true
-		}
-		return false
-	}
-	return true
-}
-
-// Backoff is the delay before attempt+1 after attempt failures: base, 2×base, 4×base, … up
-// to max.
-func Backoff(base, max time.Duration, attempts int) time.Duration {
-	d := base
-	for i := 1; i < attempts && d < max; i++ {
-		d *= 2
-	}
-	return min(d, max)
-}
-
-// Truncate cuts s to at most n bytes on a rune boundary.
-func Truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }
