@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jinlaiban/openplatform/shared/fn"
@@ -31,9 +32,9 @@ type file struct {
 
 type server struct {
 	cfg       config
-	files     map[string]file // by path under web/, e.g. "assets/css/app.css"
-	pageCSP   string          // the home page, the console, every response by default
-	simCSP    string          // the simulator: may frame the services it opens
+	files     map[string]func() file // by path under web/, e.g. "assets/css/app.css"; read and hashed on first use
+	pageCSP   string                 // the home page, the console, every response by default
+	simCSP    string                 // the simulator: may frame the services it opens
 	configDoc []byte
 }
 
@@ -42,22 +43,23 @@ func newServer(cfg config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, files: map[string]file{}}
+	s := &server{cfg: cfg, files: map[string]func() file{}}
 	root, _ := fs.Sub(webFiles, "web")
 	err = fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, err := fs.ReadFile(root, p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		ct := mime.TypeByExtension(path.Ext(p))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		s.files[p] = file{body: b, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, contentType: ct}
+		// Reading and hashing every file took a millisecond of every cold start; each is
+		// done once, when first asked for.
+		s.files[p] = sync.OnceValue(func() file {
+			b, _ := fs.ReadFile(root, p) // embedded: cannot fail for a walked name
+			sum := sha256.Sum256(b)
+			ct := mime.TypeByExtension(path.Ext(p))
+			if ct == "" {
+				ct = "application/octet-stream"
+			}
+			return file{body: b, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, contentType: ct}
+		})
 		return nil
 	})
 	if err != nil {
@@ -177,7 +179,7 @@ func (s *server) favicon(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) serve(w http.ResponseWriter, r *http.Request, name string) {
-	f := s.files[name]
+	f := s.files[name]()
 	w.Header().Set("Content-Type", f.contentType)
 	w.Header().Set("ETag", f.etag)
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
@@ -210,7 +212,7 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) error {
 	if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/sdk/") {
 		return fn.NotFound("Route " + r.Method + " " + r.URL.Path)
 	}
-	f := s.files["404.html"]
+	f := s.files["404.html"]()
 	w.Header().Set("Content-Type", f.contentType)
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusNotFound)

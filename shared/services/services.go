@@ -14,7 +14,6 @@ import (
 	"unicode"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/mozillazg/go-pinyin"
 
 	"github.com/jinlaiban/openplatform/shared/db"
 	"github.com/jinlaiban/openplatform/shared/fn"
@@ -192,14 +191,12 @@ func validCallbackCode(s string) bool {
 // initials of their words.
 func SuggestCallbackCode(name string) string {
 	var b strings.Builder
-	args := pinyin.NewArgs()
-	args.Style = pinyin.FirstLetter
 	wordStart := true
 	for _, r := range name {
 		switch {
 		case unicode.Is(unicode.Han, r):
-			if p := pinyin.SinglePinyin(r, args); len(p) > 0 && p[0] != "" {
-				b.WriteString(strings.ToUpper(p[0][:1]))
+			if c := pinyinInitial(r); c != 0 {
+				b.WriteByte(c)
 			}
 			wordStart = true
 		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
