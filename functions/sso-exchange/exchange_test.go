@@ -242,3 +242,27 @@ func TestAnExchangeNeedsATicket(t *testing.T) {
 		})
 	}
 }
+
+// The exchange records the citizen's pairwise id for the application: the one the ticket
+// carries, or, for a ticket issued without one (before tickets carried it, or by an older
+// sso-ticket during a rolling update), the one it computes.
+func TestTheExchangeRecordsTheCitizensPairwiseID(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	a := h.newApp(t, "公积金系统")
+	live := h.service(t, a, "公积金查询", true)
+	for _, carried := range []bool{true, false} {
+		c := h.newCitizen(t, map[bool]string{true: "13900000001", false: "13900000002"}[carried], "")
+		tk := h.ticket(t, c, live)
+		if !carried {
+			h.exec(t, `UPDATE sso_tickets SET pairwise_id = NULL WHERE ticket_hash = $1`, auth.HashToken(tk))
+		}
+		if _, err := h.client(a).ExchangeTicket(context.Background(), tk); err != nil {
+			t.Fatal(err)
+		}
+		want := sso.PairwiseID(h.sealer, a.ID, c.ID)
+		if got := scalar[string](t, h, `SELECT pairwise_id FROM pairwise_ids WHERE application_id = $1 AND citizen_id = $2`, a.ID, c.ID); got != want {
+			t.Errorf("carried by the ticket %v: pairwise id %q recorded, want %q", carried, got, want)
+		}
+	}
+}

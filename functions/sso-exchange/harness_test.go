@@ -180,7 +180,7 @@ func (h *harness) newCitizen(t *testing.T, mobile, idNumber string) citizens.Cit
 // checked that the citizen may.
 func (h *harness) ticket(t *testing.T, c citizens.Citizen, s services.Service) string {
 	t.Helper()
-	tk, err := sso.IssueTicket(context.Background(), h.pool, c.ID, s, ticketTTL)
+	tk, err := sso.IssueTicket(context.Background(), h.pool, h.sealer, c.ID, s, ticketTTL)
 	if err != nil {
 		t.Fatalf("issue ticket: %v", err)
 	}

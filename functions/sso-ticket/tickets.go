@@ -127,5 +127,5 @@ func (s *server) ticket(r *http.Request, citizenID, moduleCode string) (sso.Tick
 				"This service is still being tested; only the application's test citizens can open it until it goes live.")
 		}
 	}
-	return sso.IssueTicket(ctx, s.pool, citizenID, svc, s.cfg.TicketTTL)
+	return sso.IssueTicket(ctx, s.pool, s.sealer, citizenID, svc, s.cfg.TicketTTL)
 }

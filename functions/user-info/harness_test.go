@@ -247,7 +247,7 @@ func (h *harness) client(a *application) *sdk.Client {
 // issue issues a ticket for a citizen opening s.
 func (h *harness) issue(t *testing.T, c person, s services.Service) string {
 	t.Helper()
-	tk, err := sso.IssueTicket(context.Background(), h.pool, c.ID, s, 2*time.Minute)
+	tk, err := sso.IssueTicket(context.Background(), h.pool, h.sealer, c.ID, s, 2*time.Minute)
 	if err != nil {
 		t.Fatalf("issue ticket: %v", err)
 	}

@@ -274,9 +274,10 @@ func (f *fixture) issueTickets(ctx context.Context, n int, appOf func(k int) *be
 		// A production ticket: no "test_" prefix (see sso.IssueTicket).
 		t := auth.NewToken("tk_")
 		out[k] = ticket{Ticket: t, App: a}
-		rows[k] = []any{auth.HashToken(t), sso.EnvProduction, f.citizens[rand.IntN(len(f.citizens))], a.ServiceID, a.ID, expires}
+		c := f.citizens[rand.IntN(len(f.citizens))]
+		rows[k] = []any{auth.HashToken(t), sso.EnvProduction, c, a.ServiceID, a.ID, expires, sso.PairwiseID(f.sealer, a.ID, c)}
 	}
-	_, err := f.pool.CopyFrom(ctx, pgx.Identifier{"sso_tickets"}, []string{"ticket_hash", "environment", "citizen_id", "service_id", "application_id", "expires_at"},
+	_, err := f.pool.CopyFrom(ctx, pgx.Identifier{"sso_tickets"}, []string{"ticket_hash", "environment", "citizen_id", "service_id", "application_id", "expires_at", "pairwise_id"},
 		pgx.CopyFromRows(rows))
 	return out, err
 }
@@ -302,10 +303,12 @@ func (f *fixture) seedCeilingTokens(ctx context.Context, citizenOf func(a *bench
 
 // issueCeilingTickets stores the exchange ceiling's tickets for one pgbench run: client c's
 // n-th transaction (n from 1) exchanges ticket base + c·1e8 + n of application (c·919 + n)
-// mod apps, as the script computes.
+// mod apps, as the script computes; each carries a pairwise id of its own, as a function's
+// ticket for a citizen new to the application does.
 func (f *fixture) issueCeilingTickets(ctx context.Context, base int64, clients, perClient int) error {
-	_, err := f.pool.Exec(ctx, `INSERT INTO sso_tickets (ticket_hash, environment, citizen_id, service_id, application_id, expires_at)
-		SELECT convert_to(($1::bigint + c::bigint * 100000000 + n)::text, 'UTF8'), 'production', bc.id, a.service_id, a.id, now() + $6::interval
+	_, err := f.pool.Exec(ctx, `INSERT INTO sso_tickets (ticket_hash, environment, citizen_id, service_id, application_id, expires_at, pairwise_id)
+		SELECT convert_to(($1::bigint + c::bigint * 100000000 + n)::text, 'UTF8'), 'production', bc.id, a.service_id, a.id, now() + $6::interval,
+			md5(($1::bigint + c::bigint * 100000000 + n)::text)
 		FROM generate_series(0, $2 - 1) c CROSS JOIN generate_series(1, $3) n
 		JOIN bench_apps a ON a.idx = (c * $4 + n) % $5
 		JOIN bench_citizens bc ON bc.idx = (c * 7919 + n * 31) % $7`,
