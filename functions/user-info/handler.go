@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jinlaiban/openplatform/shared/audit"
-	"github.com/jinlaiban/openplatform/shared/citizens"
 	"github.com/jinlaiban/openplatform/shared/fn"
 	"github.com/jinlaiban/openplatform/shared/objstore"
 	"github.com/jinlaiban/openplatform/shared/seal"
@@ -58,7 +57,7 @@ func (s *server) userInfo(w http.ResponseWriter, r *http.Request, c vendorauth.C
 	if g.UserInfoLevel == "" {
 		return fn.Errorf(http.StatusForbidden, "no-user-info", "This application was approved without user info.")
 	}
-	citizen, err := citizens.Get(ctx, s.pool, s.sealer, g.CitizenID)
+	citizen, err := g.Citizen.Open(s.sealer, g.CitizenID)
 	if err != nil {
 		return err
 	}

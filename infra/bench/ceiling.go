@@ -80,9 +80,10 @@ var exchangeCeiling = ceilingSpec{
 var userInfoCeiling = ceilingSpec{
 	Sets: append(slices.Clone(commonSets), `\set token {ceilTokenBase} + :app`),
 	Steps: with(verifySteps, []step{
-		{Match: "FROM access_tokens WHERE token_hash", Bind: map[int]string{1: "token", 2: "app_id"}, Store: `\gset`,
-			Cols: []string{"citizen_id", "token_environment", "token_level", "revoked", "expired"}},
-		{Match: "FROM citizens WHERE id = $1", Bind: map[int]string{1: "citizen_id"}},
+		// The token and the citizen it grants, in one statement.
+		{Match: "FROM access_tokens t JOIN citizens c", Bind: map[int]string{1: "token", 2: "app_id"}, Store: `\gset`,
+			Cols: []string{"citizen_id", "token_environment", "token_level", "revoked", "expired",
+				"mobile", "id_number", "name", "face_image_key", "real_name_level"}},
 		// Reads of the ID number are audited: applications of levels identity and real_name
 		// (application index mod 3 ≠ 0, see levels).
 		{Match: "INSERT INTO audit_log", Bind: map[int]string{1: "vendor_id", 5: "citizen_id"}, If: ":app % 3 != 0", Optional: true},
@@ -110,7 +111,7 @@ var smsCeiling = ceilingSpec{
 	Steps: with(verifySteps, []step{admitStep,
 		{Match: "FROM sms_templates t", Bind: map[int]string{1: "app_id"}},
 		citizenOfStep,
-		{Match: "FROM citizens WHERE id = $1", Bind: map[int]string{1: "citizen_id"}},
+		{Match: "FROM citizens c WHERE c.id = $1", Bind: map[int]string{1: "citizen_id"}},
 		{Match: "begin"},
 		{Match: "pg_advisory_xact_lock", Bind: map[int]string{1: "lock1"}},
 		{Match: "FROM sms_sends WHERE application_id = $1 AND idempotency_key", Bind: map[int]string{1: "app_id", 2: "key"}},

@@ -74,35 +74,56 @@ func IDByMobile(ctx context.Context, q db.Querier, s *seal.Sealer, mobile string
 	return id, err
 }
 
-// Get returns a citizen with personal data opened.
-func Get(ctx context.Context, q db.Querier, s *seal.Sealer, id string) (Citizen, error) {
-	c := Citizen{ID: id}
-	var mobile, idNum, name, face []byte
-	err := q.QueryRow(ctx, `SELECT mobile, id_number, name, face_image_key, real_name_level FROM citizens WHERE id = $1`, id).
-		Scan(&mobile, &idNum, &name, &face, &c.RealNameLevel)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, fn.NotFound("Citizen")
-	}
-	if err != nil {
-		return c, err
-	}
-	if face != nil {
-		if c.FaceImageKey, err = s.OpenString(facePurpose, face); err != nil {
+// Sealed is a citizen's row as stored: personal data sealed. Queries of other packages that
+// join citizens select SealedColumns (of a table aliased c) into it, and Open it when the
+// caller may see it.
+type Sealed struct {
+	Mobile, IDNumber, Name, FaceImageKey []byte
+	RealNameLevel                        string
+}
+
+// SealedColumns are the columns a Sealed is scanned from, in Targets' order.
+const SealedColumns = "c.mobile, c.id_number, c.name, c.face_image_key, c.real_name_level"
+
+// Targets are the scan destinations of SealedColumns.
+func (z *Sealed) Targets() []any {
+	return []any{&z.Mobile, &z.IDNumber, &z.Name, &z.FaceImageKey, &z.RealNameLevel}
+}
+
+// Open opens the personal data of citizen id.
+func (z Sealed) Open(s *seal.Sealer, id string) (Citizen, error) {
+	c := Citizen{ID: id, RealNameLevel: z.RealNameLevel}
+	var err error
+	if z.FaceImageKey != nil {
+		if c.FaceImageKey, err = s.OpenString(facePurpose, z.FaceImageKey); err != nil {
 			return c, err
 		}
 	}
-	if c.Mobile, err = s.OpenString(mobilePurpose, mobile); err != nil {
+	if c.Mobile, err = s.OpenString(mobilePurpose, z.Mobile); err != nil {
 		return c, err
 	}
-	if idNum != nil {
-		if c.IDNumber, err = s.OpenString(idNumberPurpose, idNum); err != nil {
+	if z.IDNumber != nil {
+		if c.IDNumber, err = s.OpenString(idNumberPurpose, z.IDNumber); err != nil {
 			return c, err
 		}
 	}
-	if name != nil {
-		c.Name, err = s.OpenString(namePurpose, name)
+	if z.Name != nil {
+		c.Name, err = s.OpenString(namePurpose, z.Name)
 	}
 	return c, err
+}
+
+// Get returns a citizen with personal data opened.
+func Get(ctx context.Context, q db.Querier, s *seal.Sealer, id string) (Citizen, error) {
+	var z Sealed
+	err := q.QueryRow(ctx, `SELECT `+SealedColumns+` FROM citizens c WHERE c.id = $1`, id).Scan(z.Targets()...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Citizen{ID: id}, fn.NotFound("Citizen")
+	}
+	if err != nil {
+		return Citizen{ID: id}, err
+	}
+	return z.Open(s, id)
 }
 
 // OpenMobile opens a sealed citizen mobile number read by a query of another package.

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jinlaiban/openplatform/shared/auth"
+	"github.com/jinlaiban/openplatform/shared/citizens"
 	"github.com/jinlaiban/openplatform/shared/db"
 	"github.com/jinlaiban/openplatform/shared/fn"
 	"github.com/jinlaiban/openplatform/shared/seal"
@@ -169,31 +170,35 @@ func refuse(ctx context.Context, pool *pgxpool.Pool, hash []byte, appID, env str
 	}
 }
 
-// Grant is what a valid access token grants.
+// Grant is what a valid access token grants: the citizen (personal data still sealed), in an
+// environment, at a user-info level.
 type Grant struct {
 	CitizenID     string
 	Environment   string
 	UserInfoLevel string
+	Citizen       citizens.Sealed
 }
 
-// Lookup checks an access token of the signing application and environment.
+// Lookup checks an access token of the signing application and environment, and reads the
+// citizen it grants in the same statement.
 func Lookup(ctx context.Context, q db.Querier, appID, env, token string) (Grant, error) {
 	var g Grant
 	var revoked, expired bool
-	err := q.QueryRow(ctx, `SELECT citizen_id, environment, coalesce(user_info_level, ''), revoked_at IS NOT NULL, expires_at <= now()
-		FROM access_tokens WHERE token_hash = $1 AND application_id = $2`, auth.HashToken(token), appID).
-		Scan(&g.CitizenID, &g.Environment, &g.UserInfoLevel, &revoked, &expired)
+	err := q.QueryRow(ctx, `SELECT t.citizen_id, t.environment, coalesce(t.user_info_level, ''), t.revoked_at IS NOT NULL, t.expires_at <= now(),
+			`+citizens.SealedColumns+`
+		FROM access_tokens t JOIN citizens c ON c.id = t.citizen_id WHERE t.token_hash = $1 AND t.application_id = $2`, auth.HashToken(token), appID).
+		Scan(append([]any{&g.CitizenID, &g.Environment, &g.UserInfoLevel, &revoked, &expired}, g.Citizen.Targets()...)...)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return g, fn.Errorf(http.StatusUnauthorized, "invalid-token", "No such access token for this application.")
+		return Grant{}, fn.Errorf(http.StatusUnauthorized, "invalid-token", "No such access token for this application.")
 	case err != nil:
-		return g, err
+		return Grant{}, err
 	case revoked:
-		return g, fn.Errorf(http.StatusUnauthorized, "invalid-token", "This access token was revoked (its ticket was replayed).")
+		return Grant{}, fn.Errorf(http.StatusUnauthorized, "invalid-token", "This access token was revoked (its ticket was replayed).")
 	case expired:
-		return g, fn.Errorf(http.StatusUnauthorized, "invalid-token", "This access token expired; tokens live for minutes and must not be stored.")
+		return Grant{}, fn.Errorf(http.StatusUnauthorized, "invalid-token", "This access token expired; tokens live for minutes and must not be stored.")
 	case g.Environment != env:
-		return g, fn.Errorf(http.StatusUnauthorized, "environment-mismatch", "This token belongs to the "+g.Environment+
+		return Grant{}, fn.Errorf(http.StatusUnauthorized, "environment-mismatch", "This token belongs to the "+g.Environment+
 			" environment; sign with the application's "+g.Environment+" appSecret.")
 	}
 	return g, nil
