@@ -17,6 +17,9 @@ type CPU struct {
 	Function   float64 `json:"function_us"`
 	Client     float64 `json:"client_us"` // the load generator (this harness, with the gateway when it is used) or pgbench
 	PostgreSQL float64 `json:"postgresql_us"`
+	// Of PostgreSQL's time, what the kernel spent on its behalf (system time): sending and
+	// receiving on sockets, and waking and being woken by the other end.
+	PostgreSQLKernel float64 `json:"postgresql_kernel_us"`
 	// Busy is the CPUs these processes kept busy over the measurement, of runtime.NumCPU();
 	// Others is what everything else on the machine used meanwhile (another job on a shared
 	// machine disturbs the measurement: compare runs where it is near 0).
@@ -27,27 +30,28 @@ type CPU struct {
 // clockTick is the unit of /proc/<pid>/stat's times (USER_HZ, 100 on Linux).
 const clockTick = 10 * time.Millisecond
 
-// procTimes returns a process's user+system time, and that of its waited-for children.
-func procTimes(pid int) (self, children time.Duration, ok bool) {
+// procTimes returns a process's user+system time, its system time alone, and the
+// user+system time of its waited-for children.
+func procTimes(pid int) (self, system, children time.Duration, ok bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')') // the command may hold spaces
 	if i < 0 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	f := strings.Fields(s[i+1:])
 	// After the command: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
 	if len(f) < 15 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	n := func(k int) time.Duration {
 		v, _ := strconv.ParseInt(f[k-3], 10, 64)
 		return time.Duration(v) * clockTick
 	}
-	return n(14) + n(15), n(16) + n(17), true
+	return n(14) + n(15), n(15), n(16) + n(17), true
 }
 
 // cpuMeter reads the CPU time of the processes a measurement involves.
@@ -67,6 +71,7 @@ func newCPUMeter(pgDataDir string) cpuMeter {
 type cpuSnapshot struct {
 	at                         time.Time
 	function, client, postgres time.Duration
+	postgresKernel             time.Duration // of postgres: system time (exited processes' not told apart: counted as user)
 	machine                    time.Duration // every CPU's non-idle time (/proc/stat)
 }
 
@@ -93,14 +98,14 @@ func machineBusy() time.Duration {
 func (m cpuMeter) snapshot(function int) cpuSnapshot {
 	s := cpuSnapshot{at: time.Now(), machine: machineBusy()}
 	if function != 0 {
-		s.function, _, _ = procTimes(function)
+		s.function, _, _, _ = procTimes(function)
 	}
-	s.client, _, _ = procTimes(os.Getpid())
+	s.client, _, _, _ = procTimes(os.Getpid())
 	if m.postmaster == 0 {
 		return s
 	}
-	own, children, _ := procTimes(m.postmaster)
-	s.postgres = own + children
+	own, sys, children, _ := procTimes(m.postmaster)
+	s.postgres, s.postgresKernel = own+children, sys
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -121,8 +126,9 @@ func (m cpuMeter) snapshot(function int) cpuSnapshot {
 		if len(f) < 2 || f[1] != strconv.Itoa(m.postmaster) {
 			continue
 		}
-		t, _, _ := procTimes(pid)
+		t, sys, _, _ := procTimes(pid)
 		s.postgres += t
+		s.postgresKernel += sys
 	}
 	return s
 }
@@ -134,7 +140,8 @@ func perRequest(a, b cpuSnapshot, requests int, extraClient time.Duration, cpus 
 		return CPU{}
 	}
 	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(requests) }
-	c := CPU{Function: us(b.function - a.function), Client: us(b.client - a.client + extraClient), PostgreSQL: us(b.postgres - a.postgres)}
+	c := CPU{Function: us(b.function - a.function), Client: us(b.client - a.client + extraClient), PostgreSQL: us(b.postgres - a.postgres),
+		PostgreSQLKernel: us(b.postgresKernel - a.postgresKernel)}
 	if wall := b.at.Sub(a.at); wall > 0 {
 		total := (b.function - a.function) + (b.client - a.client + extraClient) + (b.postgres - a.postgres)
 		c.Busy = total.Seconds() / wall.Seconds()

@@ -311,16 +311,16 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%.0f (c=%d)\t%.0f (c=%d)\t%s\t%.0f (c=%d)\t%.0f %%\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t\n", o.Name, d.RPS, d.Concurrency, g.RPS, g.Concurrency,
 			cost, c.TPS, c.Clients, 100*o.Ratio(), ofHTTP, hp50, hp99, hpr, d.Statements, o.ScriptStatements)
 		if d.CPU != nil && c.CPU != nil {
-			cpuRows = append(cpuRows, fmt.Sprintf("%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\t%.0f\t%.0f\t%.0f\t%.0f\t\t%.0f\t%.0f\t\n", o.Name,
-				d.CPU.Function, d.CPU.Client, d.CPU.PostgreSQL, d.CPU.Function+d.CPU.Client+d.CPU.PostgreSQL, d.ExecUs,
-				c.CPU.Client, c.CPU.PostgreSQL, c.CPU.Client+c.CPU.PostgreSQL, c.ExecUs, d.CPU.Others, c.CPU.Others))
+			cpuRows = append(cpuRows, fmt.Sprintf("%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\t%.0f\t%.0f\t\n", o.Name,
+				d.CPU.Function, d.CPU.Client, d.CPU.PostgreSQL, d.CPU.PostgreSQLKernel, d.CPU.Function+d.CPU.Client+d.CPU.PostgreSQL, d.ExecUs,
+				c.CPU.Client, c.CPU.PostgreSQL, c.CPU.PostgreSQLKernel, c.CPU.Client+c.CPU.PostgreSQL, c.ExecUs, d.CPU.Others, c.CPU.Others))
 		}
 	}
 	tw.Flush()
 	if len(cpuRows) > 0 {
-		fmt.Fprintln(w, "\nwhere the time goes, at the best level of each: CPU µs per request by process, and PostgreSQL's executor time (pg_stat_statements)")
+		fmt.Fprintln(w, "\nwhere the time goes, at the best level of each: CPU µs per request by process (PostgreSQL's with the kernel's part on its behalf), and PostgreSQL's executor time (pg_stat_statements)")
 		tw = tabwriter.NewWriter(w, 2, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "operation\tfunction\tload gen\tpostgres\ttotal\tdb exec\t\tpgbench\tpostgres\ttotal\tdb exec\t\tother CPUs busy: fn run\tpgbench run\t")
+		fmt.Fprintln(tw, "operation\tfunction\tload gen\tpostgres\tof it kernel\ttotal\tdb exec\t\tpgbench\tpostgres\tof it kernel\ttotal\tdb exec\t\tother CPUs busy: fn run\tpgbench run\t")
 		for _, row := range cpuRows {
 			fmt.Fprint(tw, row)
 		}
