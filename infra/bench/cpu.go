@@ -30,28 +30,28 @@ type CPU struct {
 // clockTick is the unit of /proc/<pid>/stat's times (USER_HZ, 100 on Linux).
 const clockTick = 10 * time.Millisecond
 
-// procTimes returns a process's user+system time, its system time alone, and the
-// user+system time of its waited-for children.
-func procTimes(pid int) (self, system, children time.Duration, ok bool) {
+// procTimes returns a process's user+system time and its system time alone, and the same of
+// its waited-for children.
+func procTimes(pid int) (self, system, children, childrenSystem time.Duration, ok bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, 0, 0, false
+		return 0, 0, 0, 0, false
 	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')') // the command may hold spaces
 	if i < 0 {
-		return 0, 0, 0, false
+		return 0, 0, 0, 0, false
 	}
 	f := strings.Fields(s[i+1:])
 	// After the command: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
 	if len(f) < 15 {
-		return 0, 0, 0, false
+		return 0, 0, 0, 0, false
 	}
 	n := func(k int) time.Duration {
 		v, _ := strconv.ParseInt(f[k-3], 10, 64)
 		return time.Duration(v) * clockTick
 	}
-	return n(14) + n(15), n(15), n(16) + n(17), true
+	return n(14) + n(15), n(15), n(16) + n(17), n(17), true
 }
 
 // cpuMeter reads the CPU time of the processes a measurement involves.
@@ -71,7 +71,7 @@ func newCPUMeter(pgDataDir string) cpuMeter {
 type cpuSnapshot struct {
 	at                         time.Time
 	function, client, postgres time.Duration
-	postgresKernel             time.Duration // of postgres: system time (exited processes' not told apart: counted as user)
+	postgresKernel             time.Duration // of postgres: system time
 	machine                    time.Duration // every CPU's non-idle time (/proc/stat)
 }
 
@@ -98,14 +98,14 @@ func machineBusy() time.Duration {
 func (m cpuMeter) snapshot(function int) cpuSnapshot {
 	s := cpuSnapshot{at: time.Now(), machine: machineBusy()}
 	if function != 0 {
-		s.function, _, _, _ = procTimes(function)
+		s.function, _, _, _, _ = procTimes(function)
 	}
-	s.client, _, _, _ = procTimes(os.Getpid())
+	s.client, _, _, _, _ = procTimes(os.Getpid())
 	if m.postmaster == 0 {
 		return s
 	}
-	own, sys, children, _ := procTimes(m.postmaster)
-	s.postgres, s.postgresKernel = own+children, sys
+	own, sys, children, childrenSys, _ := procTimes(m.postmaster)
+	s.postgres, s.postgresKernel = own+children, sys+childrenSys
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -126,7 +126,7 @@ func (m cpuMeter) snapshot(function int) cpuSnapshot {
 		if len(f) < 2 || f[1] != strconv.Itoa(m.postmaster) {
 			continue
 		}
-		t, sys, _, _ := procTimes(pid)
+		t, sys, _, _, _ := procTimes(pid)
 		s.postgres += t
 		s.postgresKernel += sys
 	}
