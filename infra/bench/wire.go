@@ -3,9 +3,11 @@ package bench
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 )
 
@@ -55,9 +57,9 @@ func (k *wire) roundTrip(req *http.Request) (int, []byte, error) {
 		}
 	}
 	status, body, err := k.exchange(req)
-	if err != nil && reused && errors.Is(err, io.EOF) && req.GetBody != nil {
-		// The server closed the idle connection before it read the request (an idle
-		// timeout between measurements): the request was not processed; send it again.
+	if err != nil && reused && errors.Is(err, errNoAnswer) && req.GetBody != nil {
+		// The server had closed the idle connection (an idle timeout between measurements)
+		// and answered nothing: send the request again on a new one.
 		if req.Body, err = req.GetBody(); err != nil {
 			return 0, nil, err
 		}
@@ -72,13 +74,22 @@ func (k *wire) roundTrip(req *http.Request) (int, []byte, error) {
 	return status, body, err
 }
 
+// errNoAnswer: the connection failed before a byte of the answer arrived.
+var errNoAnswer = errors.New("connection closed before an answer")
+
 func (k *wire) exchange(req *http.Request) (int, []byte, error) {
 	_ = k.conn.SetDeadline(time.Now().Add(roundTripTimeout))
 	if err := req.Write(k.bw); err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("%w: %v", errNoAnswer, err)
 	}
 	if err := k.bw.Flush(); err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("%w: %v", errNoAnswer, err)
+	}
+	if _, err := k.br.Peek(1); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return 0, nil, err // no answer in time: not to be sent again
+		}
+		return 0, nil, fmt.Errorf("%w: %v", errNoAnswer, err)
 	}
 	resp, err := http.ReadResponse(k.br, req)
 	if err != nil {
