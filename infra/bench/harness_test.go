@@ -52,6 +52,14 @@ func TestHarnessTiny(t *testing.T) {
 			t.Errorf("%s: %.1f statements per request under load, %.1f traced, %.1f in the script; want the verifier's and the operation's",
 				o.Name, d.Statements, o.TraceStatements, o.ScriptStatements)
 		}
+		for _, cpu := range []*CPU{d.CPU, c.CPU} {
+			if cpu == nil || cpu.PostgreSQL <= 0 || cpu.PostgreSQLKernel < 0 || cpu.PostgreSQLKernel > cpu.PostgreSQL || cpu.Client <= 0 {
+				t.Errorf("%s: CPU per request not accounted: %+v", o.Name, cpu)
+			}
+		}
+		if d.CPU != nil && d.CPU.Function <= 0 {
+			t.Errorf("%s: no CPU of the function: %+v", o.Name, d.CPU)
+		}
 		if o.HalfPeak == nil || o.HalfPeak.P50ms <= 0 {
 			t.Errorf("%s: no latency at half of peak", o.Name)
 		}
