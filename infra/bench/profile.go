@@ -42,8 +42,13 @@ func (h *harness) profileMisses(ctx context.Context, ops []*operation) {
 			done["load/"+t.Subject] = true
 			for i, op := range ops {
 				if op.Name == t.Subject {
-					p, err := h.profileLoad(ctx, op, h.report.Ops[i].bestDirect().Concurrency, t.Name)
+					res := h.report.Ops[i]
+					p, err := h.profileLoad(ctx, op, res.bestDirect().Concurrency, t.Name)
 					h.addProfile(p, err)
+					if t.Kind == "throughput" {
+						p, err := h.perfPostgres(ctx, op, res.bestDirect().Concurrency, res.bestCeiling().Clients)
+						h.addProfile(p, err)
+					}
 				}
 			}
 		case "start", "ready", "memory":

@@ -113,8 +113,9 @@ type harness struct {
 	fx       *fixture
 	uiTokens userInfoTokens
 	sequences
-	minimal    string // the minimal server's binary
-	releaseDir string // functions built as the images are
+	traces     map[string][]traced // each operation's traced statements, by name
+	minimal    string              // the minimal server's binary
+	releaseDir string              // functions built as the images are
 	report     *Report
 	ceilRuns   int64
 }
@@ -286,6 +287,10 @@ func (h *harness) runOp(ctx context.Context, op *operation) (OpResult, error) {
 	if err != nil {
 		return res, err
 	}
+	if h.traces == nil {
+		h.traces = map[string][]traced{}
+	}
+	h.traces[op.Name] = trace
 	res.TraceStatements = mean(counts)
 	for _, t := range trace[:counts[0]] {
 		res.Statements = append(res.Statements, oneLine(t.SQL))

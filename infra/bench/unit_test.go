@@ -85,3 +85,30 @@ func TestPercentilesAreNearestRank(t *testing.T) {
 		t.Errorf("p50 %v p99 %v", pct(lat, 0.5), pct(lat, 0.99))
 	}
 }
+
+func TestPerfReportIsReadBySymbolAndTabulatedPerRequest(t *testing.T) {
+	out := `# Samples: 15K of event 'cpu-clock:ppp'
+#
+# Overhead       Samples  Symbol
+# ........  ............  ......
+#
+     8.34%          1235  [k] _raw_spin_unlock_irqrestore
+     2.65%           392  [.] hash_search_with_hash_value
+     0.72%           107  [.] 0x0000000000446bf2
+`
+	got := parsePerfReport(out)
+	if len(got) != 3 || got["[k] _raw_spin_unlock_irqrestore"] != 1235 || got["[.] hash_search_with_hash_value"] != 392 || got["[.] 0x0000000000446bf2"] != 107 {
+		t.Fatalf("parsed %v", got)
+	}
+	// 999 samples are a CPU-second: 999 samples over 1000 requests are 1000 µs each.
+	lines := perfTable(map[string]int{"[.] a": 999, "[k] b": 1998}, map[string]int{"[.] a": 999}, 1000, 2000, 5)
+	want := []string{"1000.0      500.0  all of PostgreSQL", "2000.0        0.0  the kernel", "2000.0        0.0  [k] b", "1000.0      500.0  [.] a"}
+	if len(lines) != 5 {
+		t.Fatalf("table %q", lines)
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i+1], w) {
+			t.Errorf("line %d: %q, want %q", i+1, lines[i+1], w)
+		}
+	}
+}
