@@ -171,6 +171,9 @@ func (h *harness) start(ctx context.Context, data string) error {
 		"max_connections=1000",
 		// Round trips per request are counted from pg_stat_statements.
 		"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track_utility=on",
+		// ...and how often each statement was planned (a prepared statement planned at every
+		// execution pays the planner each time).
+		"pg_stat_statements.track_planning=on",
 		// The ceiling scripts are built from the statements a function instance logs
 		// (log_statement=all for that instance only, via PGOPTIONS); JSON logs parse safely.
 		"logging_collector=on", "log_destination=jsonlog", "log_directory=log",
@@ -493,7 +496,7 @@ func (h *harness) settle(ctx context.Context) error {
 // statements is the number of statements the server has run (pg_stat_statements).
 func (h *harness) statements(ctx context.Context) (dbCounters, error) {
 	n := dbCounters{per: map[int64]stmtCounter{}}
-	rows, err := h.pool.Query(ctx, `SELECT queryid, query, calls, total_exec_time FROM pg_stat_statements`)
+	rows, err := h.pool.Query(ctx, `SELECT queryid, query, calls, total_exec_time, plans FROM pg_stat_statements`)
 	if err != nil {
 		return n, err
 	}
@@ -501,7 +504,7 @@ func (h *harness) statements(ctx context.Context) (dbCounters, error) {
 	for rows.Next() {
 		var id int64
 		var c stmtCounter
-		if err := rows.Scan(&id, &c.query, &c.calls, &c.execMs); err != nil {
+		if err := rows.Scan(&id, &c.query, &c.calls, &c.execMs, &c.plans); err != nil {
 			return n, err
 		}
 		n.calls += c.calls
@@ -521,6 +524,7 @@ type dbCounters struct {
 type stmtCounter struct {
 	query  string
 	calls  int64
+	plans  int64
 	execMs float64
 }
 
@@ -530,6 +534,9 @@ type StatementCost struct {
 	Query      string  `json:"query"`
 	PerRequest float64 `json:"per_request"`
 	MeanUs     float64 `json:"mean_exec_us"`
+	// PlansPerCall is how often the statement was planned per execution: 0 for a cached
+	// generic plan, 1 when it is planned every time (custom plans, or not prepared).
+	PlansPerCall float64 `json:"plans_per_call"`
 }
 
 // costs lists the statements that ran at least once per 20 requests between two readings.
@@ -541,7 +548,7 @@ func costs(a, b dbCounters, requests int) []StatementCost {
 			continue
 		}
 		out = append(out, StatementCost{Query: oneLine(c.query), PerRequest: float64(d) / float64(requests),
-			MeanUs: 1000 * (c.execMs - a.per[id].execMs) / float64(d)})
+			MeanUs: 1000 * (c.execMs - a.per[id].execMs) / float64(d), PlansPerCall: float64(c.plans-a.per[id].plans) / float64(d)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Query < out[j].Query })
 	return out
