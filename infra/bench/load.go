@@ -51,7 +51,11 @@ func (s Sample) String() string {
 	if s.ExecUs > 0 {
 		db = fmt.Sprintf("; db exec %.0f µs/req", s.ExecUs)
 	}
-	return fmt.Sprintf("c=%d %.0f req/s p50 %.2f p90 %.2f p99 %.2f ms, %d errors%s%s", s.Concurrency, s.RPS, s.P50ms, s.P90ms, s.P99ms, s.Errors, db, s.CPU)
+	errs := fmt.Sprintf("%d errors", s.Errors)
+	if s.Errors > 0 {
+		errs += fmt.Sprintf(" (first: %s)", truncate(s.FirstErr, 200))
+	}
+	return fmt.Sprintf("c=%d %.0f req/s p50 %.2f p90 %.2f p99 %.2f ms, %s%s%s", s.Concurrency, s.RPS, s.P50ms, s.P90ms, s.P99ms, errs, db, s.CPU)
 }
 
 func (c *CPU) String() string {

@@ -6,6 +6,7 @@ package stack
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -81,6 +82,7 @@ type Function struct {
 	cmd     *exec.Cmd
 	done    chan struct{}
 	env     []string
+	logFrom int64 // the log's size when this process started: its own lines follow
 }
 
 // Start brings the platform up; Stop takes it down. On error everything started is stopped.
@@ -145,15 +147,21 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		return s, err
 	}
 	port := o.FunctionPort
+	taken := map[int]bool{}
 	for _, name := range names {
 		if oneShot[name] {
 			continue
 		}
 		p := port
 		if p == 0 {
-			if p, err = pgcluster.FreePort(); err != nil {
-				return s, err
+			// A free port, and not one already handed to another function: the kernel may
+			// give the same free port twice in a row.
+			for p == 0 || taken[p] {
+				if p, err = pgcluster.FreePort(); err != nil {
+					return s, err
+				}
 			}
+			taken[p] = true
 		} else {
 			port++
 		}
@@ -283,6 +291,9 @@ func (f *Function) start() error {
 	if err != nil {
 		return err
 	}
+	if st, err := logFile.Stat(); err == nil {
+		f.logFrom = st.Size()
+	}
 	f.cmd = exec.Command(f.Binary)
 	f.cmd.Env = append(os.Environ(), f.env...)
 	f.cmd.Stdout, f.cmd.Stderr = logFile, logFile
@@ -298,6 +309,15 @@ func (f *Function) start() error {
 		close(f.done)
 	}()
 	return nil
+}
+
+// listening reports whether this process has logged that it listens on its port.
+func (f *Function) listening() bool {
+	b, err := os.ReadFile(f.LogFile)
+	if err != nil || int64(len(b)) < f.logFrom {
+		return false
+	}
+	return bytes.Contains(b[f.logFrom:], []byte(`"msg":"listening"`))
 }
 
 // Exited reports whether the function's process has ended.
@@ -323,13 +343,16 @@ func (f *Function) stop() {
 	}
 }
 
+// waitReady waits until the function answers ready on its address — and it is this process
+// that answers: it must have logged that it listens (another program that took the port
+// first would otherwise pass for it).
 func waitReady(ctx context.Context, f *Function) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(f.URL + "/_/ready")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK && f.listening() {
 				return nil
 			}
 		}
