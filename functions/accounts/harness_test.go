@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,31 +31,13 @@ const (
 	lockFor   = 15 * time.Minute
 )
 
-// syncBuffer collects the server's log lines; handlers write from their own goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is one accounts server on its own fresh database, with a signed-in administrator.
 type harness struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
 	srv    *httptest.Server
 	client *http.Client
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	admin  testenv.Person
 }
 
@@ -64,7 +45,7 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	pool := testenv.Pool(t)
 	sealer := testenv.Sealer(t)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	sessions := &auth.Sessions{Pool: pool, TTL: time.Hour, SecureCookie: true}
 	srv := httptest.NewServer(fn.Wrap(newServer(pool, sealer, sessions, newThrottle(lockAfter, lockFor), 0),

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,32 +34,13 @@ var (
 	prodSecretRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
 )
 
-// syncBuffer collects the server's JSON log lines; the access log is written after the
-// response has gone out, so reads and writes may overlap.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is one approve server on its own fresh database.
 type harness struct {
 	t      *testing.T
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
 	srv    *httptest.Server
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	store  *bucket.Store // the server's bucket (service files, SMS application forms)
 }
 
@@ -69,7 +49,7 @@ func newHarness(t *testing.T) *harness {
 	pool := testenv.Pool(t)
 	sealer := testenv.Sealer(t)
 	store := testenv.Store(t)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := httptest.NewServer(fn.Wrap(newServer(deps{pool: pool, sealer: sealer, store: store.Presigner, sessions: &auth.Sessions{Pool: pool}, cfg: config{DownloadTTL: time.Minute}}),
 		fn.Options{Name: "approve", MaxBodyBytes: 64 << 10, Logger: logger}))

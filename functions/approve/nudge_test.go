@@ -43,7 +43,7 @@ func nudgedHarness(t *testing.T, relayURL string) *harness {
 	t.Helper()
 	pool := testenv.Pool(t)
 	sealer := testenv.Sealer(t)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := config{DownloadTTL: time.Minute, RelayOutboxURL: relayURL}
 	srv := httptest.NewServer(fn.Wrap(newServer(deps{pool: pool, sealer: sealer, store: testenv.Store(t).Presigner, sessions: &auth.Sessions{Pool: pool},

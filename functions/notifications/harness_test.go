@@ -23,23 +23,6 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is one notifications server on its own fresh database, with two vendors and an
 // administrator, and a stand-in for notify that counts nudges.
 type harness struct {
@@ -47,7 +30,7 @@ type harness struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
 	srv    *httptest.Server
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	acme   testenv.Person
 	other  testenv.Person
 	admin  testenv.Person
@@ -76,7 +59,7 @@ func newHarness(t *testing.T, allowLocal bool) *harness {
 	t.Helper()
 	pool := testenv.Pool(t)
 	sealer := testenv.Sealer(t)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	nudges := &nudgeCounter{}
 	notify := httptest.NewServer(nudges)
 	t.Cleanup(notify.Close)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,23 +33,6 @@ const (
 	smsTemplate  = "SMS_200000001"
 )
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is one notify server on its own fresh database, with a vendor, and the
 // development SMS provider (or a stand-in) recording into the database.
 type harness struct {
@@ -58,7 +40,7 @@ type harness struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
 	srv    *httptest.Server
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	vendor string
 	cfg    config
 	sms    *flakySMS
@@ -79,7 +61,7 @@ func newHarness(t *testing.T, tweak ...func(*config)) *harness {
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	h := &harness{t: t, pool: pool, sealer: sealer, logs: &syncBuffer{}, cfg: cfg,
+	h := &harness{t: t, pool: pool, sealer: sealer, logs: &testenv.LogBuffer{}, cfg: cfg,
 		sms: &flakySMS{dev: &sms.Dev{DB: pool, Sealer: sealer}}}
 	h.srv = h.serve(pool)
 	h.vendor = testenv.SignIn(t, pool, sealer, "vendor", "acme").ID

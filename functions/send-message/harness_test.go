@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,24 +33,6 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// syncBuffer collects the server's log lines; handlers write from their own goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // maxBody is the body limit of every test server (the runtime's default).
 const maxBody = 64 << 10
 
@@ -62,7 +43,7 @@ type harness struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
 	srv    *httptest.Server
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	admin  testenv.Person
 	seq    atomic.Int64
 }
@@ -82,7 +63,7 @@ func newHarnessWith(t *testing.T, cfg config) *harness {
 	}
 	pool := testenv.Pool(t)
 	sealer := testenv.Sealer(t)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	handler := newServer(deps{pool: pool, verifier: &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: 5 * time.Minute}, cfg: cfg})
 	srv := httptest.NewServer(fn.Wrap(handler, fn.Options{Name: "send-message", MaxBodyBytes: maxBody, Logger: logger}))

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,31 +42,13 @@ const (
 // tokenPath is the exchange's route.
 const tokenPath = "/api/v1/sso/token"
 
-// syncBuffer collects the server's log lines; handlers write from their own goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is one sso-exchange server on its own fresh database, with an administrator and a
 // vendor whose applications exchange tickets.
 type harness struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
 	srv    *httptest.Server
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	admin  testenv.Person
 	vendor testenv.Person
 }
@@ -76,7 +57,7 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	pool := testenv.Pool(t)
 	sealer := testenv.Sealer(t)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	verifier := &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: signatureWindow}
 	srv := httptest.NewServer(fn.Wrap(newServer(pool, verifier, tokenTTL), fn.Options{Name: "sso-exchange", MaxBodyBytes: 64 << 10, Logger: logger}))

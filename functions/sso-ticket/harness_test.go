@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,24 +35,6 @@ const superAppToken = "superapp-backend-credential-0123456789abcdef"
 // ticketTTL is how long the test servers' tickets live.
 const ticketTTL = 2 * time.Minute
 
-// syncBuffer collects the server's log lines; handlers write from their own goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is one sso-ticket server on its own fresh database, with an administrator (who
 // whitelists test citizens and puts services live) and a vendor who lists services.
 type harness struct {
@@ -61,7 +42,7 @@ type harness struct {
 	sealer *seal.Sealer
 	srv    *httptest.Server
 	client *http.Client
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	admin  testenv.Person
 	vendor testenv.Person
 }
@@ -74,7 +55,7 @@ func newHarnessWith(t *testing.T, citizenSignIn bool) *harness {
 	t.Helper()
 	pool := testenv.Pool(t)
 	sealer := testenv.Sealer(t)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	d := deps{pool: pool, sealer: sealer, cfg: config{TicketTTL: ticketTTL, SuperAppToken: superAppToken,
 		CitizenSignIn: citizenSignIn, CitizenSessionTTL: 12 * time.Hour, CookieSecure: true}}

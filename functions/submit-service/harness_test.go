@@ -17,7 +17,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,24 +39,6 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // downloadTTL is how long the download links of every test server live.
 const downloadTTL = 5 * time.Minute
 
-// syncBuffer collects the server's log lines; handlers write from their own goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is one submit-service server on its own fresh database and its own bucket, with a
 // signed-in administrator (who approves applications and listings) and a vendor.
 type harness struct {
@@ -66,7 +47,7 @@ type harness struct {
 	store  *bucket.Store
 	srv    *httptest.Server
 	client *http.Client
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	admin  testenv.Person
 	vendor testenv.Person
 }
@@ -79,7 +60,7 @@ func newHarnessWith(t *testing.T, allowHTTPLocalhost bool) *harness {
 	pool := testenv.Pool(t)
 	sealer := testenv.Sealer(t)
 	store := testenv.Store(t)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	handler := newServer(pool, store, &auth.Sessions{Pool: pool},
 		config{AllowHTTPLocalhost: allowHTTPLocalhost, DownloadTTL: downloadTTL})

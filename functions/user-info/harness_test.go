@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,24 +45,6 @@ const (
 
 const userInfoPath = "/api/v1/sso/userinfo"
 
-// syncBuffer collects the server's log lines; handlers write from their own goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is the user-info server on its own fresh database and bucket. A vendor's backend
 // reaches the platform at one gateway address, so the server shares it with a stand-in for
 // sso-exchange (another module's command, which a test here cannot import): what that
@@ -73,7 +54,7 @@ type harness struct {
 	sealer *seal.Sealer
 	store  *bucket.Store
 	srv    *httptest.Server
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	admin  testenv.Person
 	vendor testenv.Person
 }
@@ -83,7 +64,7 @@ func newHarness(t *testing.T) *harness {
 	pool := testenv.Pool(t)
 	sealer := testenv.Sealer(t)
 	store := testenv.Store(t)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	verifier := &vendorauth.Verifier{Pool: pool, Sealer: sealer, Window: signatureWindow}
 	gateway := http.NewServeMux()

@@ -17,6 +17,7 @@ import (
 	"github.com/jinlaiban/openplatform/shared/config"
 	"github.com/jinlaiban/openplatform/shared/fn"
 	"github.com/jinlaiban/openplatform/shared/seal"
+	"github.com/jinlaiban/openplatform/shared/testenv"
 )
 
 // These tests set PORT and friends with t.Setenv, so they cannot run in parallel.
@@ -96,7 +97,7 @@ func TestRunServesHealthReadinessAndDrainsOnShutdown(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- fn.Run(ctx, "citizen-reports", setup, logs) }()
 
