@@ -106,14 +106,7 @@ func (h *harness) perfPostgres(ctx context.Context, op *operation, c, pc int) (P
 	if h.cfg.Duration < time.Duration(perfSeconds+2)*time.Second {
 		return p, fmt.Errorf("pgbench runs %s, too short to record %ds of it", h.cfg.Duration, perfSeconds)
 	}
-	h.ceilRuns++
-	base := ceilTicketBase + h.ceilRuns*100_000_000_000
-	if op.consumes {
-		if err := h.fx.issueCeilingTickets(ctx, base, pc, budget(pc, h.cfg.Duration, 15000, 6000)); err != nil {
-			return p, err
-		}
-	}
-	sc, _, err := buildScript(op.ceiling, h.traces[op.Name], h.scriptVars(base))
+	sc, err := h.ceilingScript(ctx, op, h.traces[op.Name], pc, budget(pc, h.cfg.Duration, 15000, 6000))
 	if err != nil {
 		return p, err
 	}

@@ -554,21 +554,28 @@ func costs(a, b dbCounters, requests int) []StatementCost {
 	return out
 }
 
+// ceilingScript readies one pgbench run of the operation with c clients: its own tickets
+// (per client, for an operation that uses them up) and its script.
+func (h *harness) ceilingScript(ctx context.Context, op *operation, trace []traced, c, per int) (script, error) {
+	h.ceilRuns++
+	base := ceilTicketBase + h.ceilRuns*100_000_000_000
+	if op.consumes {
+		if err := h.fx.issueCeilingTickets(ctx, base, c, per); err != nil {
+			return script{}, fmt.Errorf("ceiling tickets: %w", err)
+		}
+	}
+	sc, _, err := buildScript(op.ceiling, trace, h.scriptVars(base))
+	return sc, err
+}
+
 // ceiling runs the operation's pgbench script with c clients.
 func (h *harness) ceiling(ctx context.Context, op *operation, trace []traced, c int) (Ceiling, script, error) {
 	var kept Ceiling
 	var sc script
 	per := budget(c, h.cfg.Duration, 15000, 6000)
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		h.ceilRuns++
-		base := ceilTicketBase + h.ceilRuns*100_000_000_000
-		if op.consumes {
-			if err := h.fx.issueCeilingTickets(ctx, base, c, per); err != nil {
-				return kept, sc, fmt.Errorf("ceiling tickets: %w", err)
-			}
-		}
 		var err error
-		if sc, _, err = buildScript(op.ceiling, trace, h.scriptVars(base)); err != nil {
+		if sc, err = h.ceilingScript(ctx, op, trace, c, per); err != nil {
 			return kept, sc, err
 		}
 		if err := h.settle(ctx); err != nil {
