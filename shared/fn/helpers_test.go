@@ -9,10 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jinlaiban/openplatform/shared/fn"
-	"github.com/jinlaiban/openplatform/shared/testenv"
 )
 
 // problemBody is the problem+json document a caller receives.
@@ -71,6 +71,24 @@ func asProblem(t *testing.T, err error, status int, code string) *fn.Problem {
 	return p
 }
 
+// syncBuffer is a log sink that servers may write to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // logLines parses a JSON log into its records.
 func logLines(t *testing.T, log string) []map[string]any {
 	t.Helper()
@@ -104,8 +122,8 @@ func accessLog(t *testing.T, log string) map[string]any {
 }
 
 // wrapped serves h behind fn.Wrap with a JSON logger writing into the returned buffer.
-func wrapped(h http.Handler, maxBody int64) (http.Handler, *testenv.LogBuffer) {
-	buf := &testenv.LogBuffer{}
+func wrapped(h http.Handler, maxBody int64) (http.Handler, *syncBuffer) {
+	buf := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	return fn.Wrap(h, fn.Options{Name: "test-fn", Logger: log, MaxBodyBytes: maxBody}), buf
 }

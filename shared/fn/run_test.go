@@ -17,7 +17,6 @@ import (
 	"github.com/jinlaiban/openplatform/shared/config"
 	"github.com/jinlaiban/openplatform/shared/fn"
 	"github.com/jinlaiban/openplatform/shared/seal"
-	"github.com/jinlaiban/openplatform/shared/testenv"
 )
 
 // These tests set PORT and friends with t.Setenv, so they cannot run in parallel.
@@ -97,7 +96,7 @@ func TestRunServesHealthReadinessAndDrainsOnShutdown(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logs := &testenv.LogBuffer{}
+	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- fn.Run(ctx, "citizen-reports", setup, logs) }()
 
