@@ -7,6 +7,8 @@ package objstore
 
 import (
 	"errors"
+	"fmt"
+	"net/url"
 	"time"
 )
 
@@ -22,6 +24,28 @@ type Config struct {
 	Bucket         string `envconfig:"S3_BUCKET" default:"jinlaiban-open"`
 	AccessKeyID    string `envconfig:"S3_ACCESS_KEY_ID" secret:"s3-access-key-id,required"`
 	SecretKey      string `envconfig:"S3_SECRET_ACCESS_KEY" secret:"s3-secret-access-key,required"`
+}
+
+// Check refuses endpoints that are not http(s) addresses, naming the setting.
+func (c Config) Check() error {
+	for _, e := range []struct{ name, value string }{{"S3_ENDPOINT", c.Endpoint}, {"S3_PUBLIC_ENDPOINT", c.PublicEndpoint}} {
+		if e.value == "" && e.name == "S3_PUBLIC_ENDPOINT" {
+			continue // optional: browsers use S3_ENDPOINT
+		}
+		if u, err := url.Parse(e.value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s: want an http(s) address such as https://s3.example.com (got %q)", e.name, e.value)
+		}
+	}
+	return nil
+}
+
+// SigningRegion is the region requests are signed for: S3_REGION, or DefaultRegion for a
+// Config built in code (tests, tools).
+func (c Config) SigningRegion() string {
+	if c.Region == "" {
+		return DefaultRegion
+	}
+	return c.Region
 }
 
 // Upload is a presigned PUT: the caller sends the bytes to URL with the given headers.

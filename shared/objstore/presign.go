@@ -30,22 +30,15 @@ type Presigner struct {
 
 // NewPresigner builds a Presigner for the store cfg names.
 func NewPresigner(cfg Config) (*Presigner, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	public := cfg.PublicEndpoint
 	if public == "" {
 		public = cfg.Endpoint
 	}
-	u, err := url.Parse(public)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		name := "S3_PUBLIC_ENDPOINT"
-		if cfg.PublicEndpoint == "" {
-			name = "S3_ENDPOINT"
-		}
-		return nil, fmt.Errorf("%s: want an http(s) address such as https://s3.example.com (got %q)", name, public)
-	}
-	region := cfg.Region
-	if region == "" { // the default of S3_REGION, for a Config built in code (tests, tools)
-		region = DefaultRegion
-	}
+	u, _ := url.Parse(public) // checked
+	region := cfg.SigningRegion()
 	return &Presigner{
 		Bucket:   cfg.Bucket,
 		endpoint: u,

@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,15 +35,8 @@ func New(cfg objstore.Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := url.Parse(cfg.Endpoint); err != nil || !strings.HasPrefix(cfg.Endpoint, "http") {
-		return nil, fmt.Errorf("S3_ENDPOINT: want an http(s) address such as https://s3.example.com (got %q)", cfg.Endpoint)
-	}
-	region := cfg.Region
-	if region == "" {
-		region = objstore.DefaultRegion
-	}
 	client := s3.New(s3.Options{
-		Region:                     region,
+		Region:                     cfg.SigningRegion(),
 		Credentials:                aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretKey, "")),
 		HTTPClient:                 &http.Client{Timeout: 30 * time.Second},
 		BaseEndpoint:               aws.String(cfg.Endpoint),
